@@ -1,0 +1,375 @@
+"""The ``procure`` command line (typer).
+
+State-changing commands bootstrap the app once; on the embedded default they then drain the
+in-process queue, so the command returns with the follow-up work (routing, next approval step,
+purchase order) done. On RabbitMQ the workers (``procure worker``) do that work.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from entrypoints import render
+from procure.errors import ProcureError, ValidationFailed
+
+app = typer.Typer(no_args_is_help=True, help="Electronic procurement: requisitions to orders.")
+db_app = typer.Typer(help="Database schema.")
+req_app = typer.Typer(help="Purchase requisitions.")
+task_app = typer.Typer(help="Approval tasks.")
+po_app = typer.Typer(help="Purchase orders.")
+receipt_app = typer.Typer(help="Goods receipts.")
+token_app = typer.Typer(help="API tokens.")
+policy_app = typer.Typer(help="Approval policy.")
+bench_app = typer.Typer(help="Benchmarks (JSON lines).")
+app.add_typer(db_app, name="db")
+app.add_typer(req_app, name="requisition")
+app.add_typer(task_app, name="task")
+app.add_typer(po_app, name="po")
+app.add_typer(receipt_app, name="receipt")
+app.add_typer(token_app, name="token")
+app.add_typer(policy_app, name="policy")
+app.add_typer(bench_app, name="bench")
+
+T = TypeVar("T")
+AsUser = Annotated[str, typer.Option("--as", help="Who is acting (a person id).")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _emit(data: Any, as_json: bool, human: Callable[[Any], str] | None = None) -> None:
+    if as_json or human is None:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        typer.echo(human(data))
+
+
+def _fail(exc: ProcureError, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"error": exc.as_dict()}, indent=2), err=True)
+    else:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        if isinstance(exc, ValidationFailed):
+            for p in exc.problems:
+                typer.echo(f"  - {p.field}: {p.message} ({p.code})", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _app(as_json: bool = False, *, drain: bool = True) -> Iterator[Any]:
+    from workers.bootstrap import bootstrap
+
+    the_app = bootstrap()
+    try:
+        if the_app.embedded and drain:
+            the_app.recover()
+        yield the_app
+        if drain:
+            the_app.drain()
+    except ProcureError as exc:
+        _fail(exc, as_json)
+    finally:
+        the_app.close()
+
+
+# -- database and reference data ------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema (SQLite or PostgreSQL) to the latest revision."""
+    from procure.settings import Settings
+    from procure.store import migrate
+    from procure.store.database import make_engine
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+    engine.dispose()
+
+
+@app.command("load-sample")
+def load_sample(
+    file: Annotated[
+        Path | None, typer.Option(help="A council file (TOML); default: sample.")
+    ] = None,
+) -> None:
+    """Load reference data: the sample council, or your own file in the same format."""
+    from procure.reference.council_file import load_council
+    from procure.services.admin import load_reference_data
+
+    with _app(drain=False) as a:
+        counts = load_reference_data(a.ctx, load_council(file), source=str(file or "sample"))
+    typer.echo("loaded " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
+
+
+@policy_app.command("show")
+def policy_show() -> None:
+    """Print the approval policy in force, in words."""
+    from procure.reference.policy_file import load_policy, policy_as_text
+    from procure.settings import Settings
+
+    typer.echo(policy_as_text(load_policy(Settings().policy_file)))
+
+
+# -- requisitions ------------------------------------------------------------------------------
+@req_app.command("submit")
+def requisition_submit(file: Path, as_user: AsUser, as_json: JsonOut = False) -> None:
+    """Submit a requisition from a JSON file (see schemas/requisition/v1.json)."""
+    from procure.contracts import parse_requisition
+    from procure.services import queries, requisitions
+
+    with _app(as_json) as a:
+        doc = parse_requisition(_read_json(file, as_json))
+        req = requisitions.submit(a.ctx, doc.to_draft(as_user))
+        a.drain()
+        view = queries.requisition_status(a.ctx, req.id)
+    _emit(view, as_json, render.requisition)
+
+
+@req_app.command("show")
+def requisition_show(number: str, as_json: JsonOut = False) -> None:
+    """A requisition with its route, who has it now, and its timeline."""
+    from procure.services import queries
+
+    with _app(as_json, drain=False) as a:
+        view = queries.requisition_status(a.ctx, number)
+    _emit(view, as_json, render.requisition)
+
+
+@req_app.command("list")
+def requisition_list(as_user: AsUser, as_json: JsonOut = False) -> None:
+    """My requisitions and where each one is."""
+    from procure.services import queries
+
+    with _app(as_json, drain=False) as a:
+        rows = queries.my_requisitions(a.ctx, as_user)
+    _emit(rows, as_json, render.requisitions)
+
+
+@req_app.command("amend")
+def requisition_amend(number: str, file: Path, as_user: AsUser, as_json: JsonOut = False) -> None:
+    """Replace a returned or pending requisition's content; it is routed again."""
+    from procure.contracts import parse_requisition
+    from procure.services import queries, requisitions
+
+    with _app(as_json) as a:
+        doc = parse_requisition(_read_json(file, as_json))
+        req = requisitions.amend(a.ctx, number, doc.to_draft(as_user), by=as_user)
+        a.drain()
+        view = queries.requisition_status(a.ctx, req.id)
+    _emit(view, as_json, render.requisition)
+
+
+@req_app.command("withdraw")
+def requisition_withdraw(number: str, as_user: AsUser) -> None:
+    from procure.services import requisitions
+
+    with _app() as a:
+        req = requisitions.withdraw(a.ctx, number, by=as_user)
+    typer.echo(f"{req.number} withdrawn")
+
+
+def _read_json(file: Path, as_json: bool) -> Any:
+    try:
+        if file.stat().st_size > 5_000_000:
+            raise ValidationFailed([], what=f"{file}: larger than 5 MB")
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        from procure.errors import FieldProblem
+
+        _fail(
+            ValidationFailed([FieldProblem("file", "unreadable", str(exc))], what=str(file)),
+            as_json,
+        )
+
+
+# -- tasks -------------------------------------------------------------------------------------
+@app.command("tasks")
+def tasks(as_user: AsUser, as_json: JsonOut = False) -> None:
+    """My approval inbox."""
+    from procure.services import queries
+
+    with _app(as_json, drain=False) as a:
+        rows = queries.inbox(a.ctx, as_user)
+    _emit(rows, as_json, render.inbox)
+
+
+def _act(
+    task_id: str, as_user: str, decision: str, reason: str | None, to: str | None, as_json: bool
+) -> None:
+    from procure.domain.approval import Decision
+    from procure.services import approvals
+
+    with _app(as_json) as a:
+        result = approvals.decide(
+            a.ctx, task_id, by=as_user, decision=Decision(decision), comment=reason, delegate_to=to
+        )
+    _emit(
+        result.__dict__,
+        as_json,
+        lambda r: f"{r['requisition_number']}: {r['decision']} recorded on task {r['task_id']}",
+    )
+
+
+@task_app.command("approve")
+def task_approve(
+    task_id: str, as_user: AsUser, reason: str | None = None, as_json: JsonOut = False
+) -> None:
+    _act(task_id, as_user, "approve", reason, None, as_json)
+
+
+@task_app.command("reject")
+def task_reject(
+    task_id: str,
+    as_user: AsUser,
+    reason: Annotated[str, typer.Option(help="Required: why.")],
+    as_json: JsonOut = False,
+) -> None:
+    _act(task_id, as_user, "reject", reason, None, as_json)
+
+
+@task_app.command("return")
+def task_return(
+    task_id: str,
+    as_user: AsUser,
+    reason: Annotated[str, typer.Option(help="Required: what is needed.")],
+    as_json: JsonOut = False,
+) -> None:
+    _act(task_id, as_user, "return", reason, None, as_json)
+
+
+@task_app.command("delegate")
+def task_delegate(
+    task_id: str,
+    as_user: AsUser,
+    to: Annotated[str, typer.Option()],
+    reason: str | None = None,
+    as_json: JsonOut = False,
+) -> None:
+    _act(task_id, as_user, "delegate", reason, to, as_json)
+
+
+@app.command("escalate")
+def escalate(
+    today: Annotated[str | None, typer.Option(help="ISO date; default today")] = None,
+) -> None:
+    """Escalate tasks overdue by the policy's UK working days (the workers run this too)."""
+    from procure.services import approvals
+
+    with _app() as a:
+        done = approvals.escalate_overdue(a.ctx, date.fromisoformat(today) if today else None)
+    typer.echo(f"{len(done)} task(s) escalated")
+
+
+# -- orders and receipts -------------------------------------------------------------------------
+@po_app.command("show")
+def po_show(number: str, as_json: JsonOut = False) -> None:
+    from procure.services import queries
+
+    with _app(as_json, drain=False) as a:
+        view = queries.order_view(a.ctx, number)
+    _emit(view, as_json, render.order)
+
+
+@receipt_app.command("record")
+def receipt_record(
+    po: str,
+    as_user: AsUser,
+    line: Annotated[list[str], typer.Option(help="LINE=QTY, e.g. --line 1=5 (repeatable)")],
+    is_return: Annotated[bool, typer.Option("--return", help="A return to the supplier")] = False,
+    note: str = "",
+    as_json: JsonOut = False,
+) -> None:
+    """Record goods received (or returned) against purchase order lines."""
+    from procure.contracts import parse_receipt
+    from procure.services import orders, queries
+
+    pairs = [x.split("=", 1) for x in line]
+    doc = None
+    with _app(as_json) as a:
+        doc = parse_receipt(
+            {
+                "lines": [
+                    {
+                        "po_line": int(p[0]) if p[0].isdigit() else -1,
+                        "quantity": p[1] if len(p) > 1 else "",
+                    }
+                    for p in pairs
+                ],
+                "note": note,
+                "is_return": is_return,
+            }
+        )
+        qty = [(ln.po_line, -abs(ln.quantity) if is_return else ln.quantity) for ln in doc.lines]
+        receipt = orders.record_receipt(a.ctx, po, qty, by=as_user, note=note, is_return=is_return)
+        view = queries.order_view(a.ctx, po)
+    if not as_json:
+        typer.echo(f"recorded {receipt.number}")
+    _emit(view, as_json, render.order)
+
+
+# -- runtime -----------------------------------------------------------------------------------
+@app.command("worker")
+def worker(threads: Annotated[int | None, typer.Option()] = None) -> None:
+    """Run the workers until interrupted (RabbitMQ: start as many as you like, anywhere)."""
+    from workers.runner import run_worker
+
+    run_worker(threads)
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from entrypoints.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@token_app.command("create")
+def token_create(person: str, label: str = "") -> None:
+    """Issue an API token for a person (printed once; only its hash is kept)."""
+    from procure.services.admin import issue_token
+
+    with _app(drain=False) as a:
+        typer.echo(issue_token(a.ctx, person, label=label))
+
+
+@app.command("demo")
+def demo(
+    database: Annotated[
+        str, typer.Option(help="SQLite file for the demo (recreated).")
+    ] = "procure-demo.db",
+) -> None:
+    """Run the whole pipeline on a sample council and print a summary."""
+    from entrypoints.demo import run_demo
+
+    sys.exit(run_demo(database))
+
+
+@bench_app.command("requisitions")
+def bench_requisitions(
+    count: Annotated[int, typer.Option(help="Requisitions per run")] = 2000,
+    runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 3,
+    embedded: Annotated[bool, typer.Option(help="Also measure the embedded default")] = True,
+    postgres: Annotated[bool, typer.Option(help="Also measure PostgreSQL + RabbitMQ")] = True,
+) -> None:
+    """Requisitions/s from submit to approval tasks created, with PostgreSQL's commit rate."""
+    from benchmarks.requisitions import main as bench_main
+
+    bench_main(count=count, runs=runs, embedded=embedded, postgres=postgres)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Human-readable rendering of the read models for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def requisition(view: dict[str, Any]) -> str:
+    out = [
+        f"{view['number']}  (version {view['version']})",
+        f"  requester    {view['requester_name']}",
+        f"  cost centre  {view['cost_centre']}    supplier {view['supplier'] or view['suggested_supplier']}",
+        f"  need by      {view['need_by']}",
+        f"  state        approval: {view['approval_state']}   order: {view['order_state']}",
+        f"  totals       net £{view['net_total']}  VAT £{view['vat_total']}  gross £{view['gross_total']}",
+    ]
+    for ln in view["lines"]:
+        out.append(
+            f"    {ln['line_no']:>3}. {ln['description'][:40]:<40} {ln['quantity']:>8} {ln['unit_code']}"
+            f" x £{ln['unit_price']} = £{ln['net']}  [{ln['vat_code']}/{ln['gl_code']}/{ln['category']}]"
+        )
+    route = view.get("route")
+    if route and route.get("steps"):
+        out.append(f"  route        band '{route['band']}' on £{route['band_amount']}")
+        if route.get("aggregated_with"):
+            out.append(
+                f"               (anti-splitting: added {', '.join(route['aggregated_with'])})"
+            )
+        for s in route["steps"]:
+            out.append(f"    step {s['step_no']}: {s['approver']} ({s['role']}) — {s['reason']}")
+        for n in route.get("notes", []):
+            out.append(f"    note: {n}")
+    if view.get("waiting_on"):
+        w = view["waiting_on"]
+        out.append(
+            f"  waiting on   {w['assignee_name']} since {w['since']}; escalates on {w['escalates_on']}"
+        )
+    if view.get("purchase_order"):
+        po = view["purchase_order"]
+        out.append(f"  order        {po['number']} ({po['receipt_state']})")
+    out.append("  timeline")
+    for e in view["timeline"]:
+        out.append(f"    {e['at']}  {e['summary']}")
+    return "\n".join(out)
+
+
+def inbox(tasks: list[dict[str, Any]]) -> str:
+    if not tasks:
+        return "No open approval tasks."
+    out = [f"{len(tasks)} open task(s):"]
+    for x in tasks:
+        flag = "  OVERDUE" if x["overdue"] else ""
+        out.append(
+            f"  {x['task_id']}  {x['requisition']}  £{x['net_total']:>12}  from {x['requester_name']}"
+            f"  step {x['step_no']} ({x['role']}), escalates {x['escalates_on']}{flag}\n"
+            f"      why you: {x['reason']}"
+        )
+    return "\n".join(out)
+
+
+def requisitions(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "No requisitions."
+    out = []
+    for r in rows:
+        waiting = f"  waiting on {r['waiting_on']}" if r["waiting_on"] else ""
+        po = f"  {r['purchase_order']}" if r["purchase_order"] else ""
+        out.append(f"{r['number']}  £{r['net_total']:>12}  {r['approval_state']:<17}{po}{waiting}")
+    return "\n".join(out)
+
+
+def order(view: dict[str, Any]) -> str:
+    out = [
+        f"{view['number']}  for {view['requisition']}  to {view['supplier_name']} ({view['supplier']})",
+        f"  status {view['status']}, {view['receipt_state']}; net £{view['net_total']}; need by {view['need_by']}",
+    ]
+    for ln in view["lines"]:
+        out.append(
+            f"    {ln['line_no']:>3}. {ln['description'][:40]:<40} ordered {ln['quantity']:>8}"
+            f"  received {ln['received_quantity']:>8}  outstanding {ln['outstanding']}"
+        )
+    for r in view["receipts"]:
+        kind = "return" if r["is_return"] else "receipt"
+        lines = ", ".join(f"line {x['po_line']}: {x['quantity']}" for x in r["lines"])
+        out.append(f"  {kind} {r['number']} on {r['received_on']} by {r['recorded_by']}: {lines}")
+    return "\n".join(out)

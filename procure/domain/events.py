@@ -1,0 +1,45 @@
+"""Domain events: facts in the past tense, each one row of the append-only audit trail.
+
+Imports: the standard library only. Domain methods append events to their document's
+``pending_events``; the store writes them in the same transaction as the change and the runtime
+dispatches the ones that start work (``RequisitionSubmitted`` → route, and so on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    entity_type: str
+    entity_id: str
+    occurred_at: datetime
+    actor_id: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# Event names in one place, so that handlers and tests never spell them by hand.
+REQUISITION_SUBMITTED = "RequisitionSubmitted"
+REQUISITION_ROUTED = "RequisitionRouted"
+REQUISITION_AMENDED = "RequisitionAmended"
+REQUISITION_APPROVED = "RequisitionApproved"
+REQUISITION_REJECTED = "RequisitionRejected"
+REQUISITION_RETURNED = "RequisitionReturned"
+REQUISITION_WITHDRAWN = "RequisitionWithdrawn"
+REQUISITION_ORDERED = "RequisitionOrdered"
+TASK_CREATED = "ApprovalTaskCreated"
+TASK_DECIDED = "ApprovalTaskDecided"
+TASK_DELEGATED = "ApprovalTaskDelegated"
+TASK_ESCALATED = "ApprovalTaskEscalated"
+TASK_CANCELLED = "ApprovalTaskCancelled"
+DECISION_REFUSED = "ApprovalDecisionRefused"
+PURCHASE_ORDER_ISSUED = "PurchaseOrderIssued"
+GOODS_RECEIVED = "GoodsReceived"
+GOODS_RETURNED = "GoodsReturned"
+REFERENCE_DATA_LOADED = "ReferenceDataLoaded"

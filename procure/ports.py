@@ -1,0 +1,43 @@
+"""Ports: what the core needs from the outside world, as Protocols the runtime implements.
+
+Imports: the standard library and ``procure.domain``. The composition root (``workers.bootstrap``)
+plugs in a dispatcher that sends dramatiq messages; tests plug in fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from procure.domain.events import Event
+
+
+class EventDispatcher(Protocol):
+    """Hands committed events to whatever reacts to them (workers). Called after commit only."""
+
+    def __call__(self, events: Sequence[Event]) -> None: ...
+
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+
+
+class NullDispatcher:
+    """Dispatch nothing (a CLI process with no workers; the recovery sweep catches up later)."""
+
+    def __call__(self, events: Sequence[Event]) -> None:
+        return None
+
+
+class RecordingDispatcher:
+    """Keeps what it was given: a fake for tests."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.events]

@@ -1,0 +1,71 @@
+"""What every service needs: the database, a clock, ids, the policy, and the event dispatcher.
+
+Built once by the composition root and passed in; never a global.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from procure.domain.calendar import WorkingCalendar, england_and_wales_calendar
+from procure.domain.events import Event
+from procure.domain.policy import ApprovalPolicy
+from procure.ports import Clock, EventDispatcher, IdFactory, NullDispatcher
+from procure.store import repository as repo
+from procure.store.database import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction: events collected here are written to the audit trail on commit."""
+
+    session: Session
+    events: list[Event] = field(default_factory=list)
+
+    def record(self, *sources: object) -> None:
+        """Take the pending events of domain objects (or lists of events) into this unit."""
+        for src in sources:
+            if isinstance(src, Event):
+                self.events.append(src)
+            elif isinstance(src, list):
+                self.events.extend(src)
+            else:
+                pending = getattr(src, "pending_events")  # noqa: B009
+                self.events.extend(pending)
+                pending.clear()
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    policy: ApprovalPolicy
+    clock: Clock = utc_now
+    new_id: IdFactory = new_uuid
+    dispatch: EventDispatcher = field(default_factory=NullDispatcher)
+    calendar: WorkingCalendar = field(
+        default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
+    )
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """A transaction whose events are appended to the audit trail, then dispatched."""
+        with self.db.transaction() as session:
+            uow = UnitOfWork(session)
+            yield uow
+            repo.append_events(session, uow.events)
+        if uow.events:
+            self.dispatch(uow.events)

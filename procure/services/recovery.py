@@ -1,0 +1,63 @@
+"""Pending work, read from the database (the source of truth) so nothing is lost on a crash.
+
+If a process stops between a commit and the message that should follow it, the work is still
+visible in the documents' states; ``pending_work`` lists it and the runtime sends it again.
+Every actor is idempotent, so sending twice is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from procure.domain.requisition import ApprovalState, OrderState
+from procure.services.context import ServiceContext
+from procure.store import tables as t
+
+
+@dataclass
+class PendingWork:
+    to_route: list[str] = field(default_factory=list)
+    to_advance: list[str] = field(default_factory=list)
+    to_order: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.to_route) + len(self.to_advance) + len(self.to_order)
+
+
+def pending_work(ctx: ServiceContext, *, quiet_for_seconds: int = 0) -> PendingWork:
+    """Work not progressed for ``quiet_for_seconds`` (0: all of it, as at a worker's start)."""
+    before = ctx.clock() - timedelta(seconds=quiet_for_seconds)
+    R, T = t.RequisitionRow, t.ApprovalTaskRow  # noqa: N806 - table aliases
+    with ctx.db.reading() as s:
+        to_route = list(
+            s.scalars(
+                select(R.id).where(
+                    R.approval_state == ApprovalState.SUBMITTED.value, R.updated_at <= before
+                )
+            )
+        )  # type: ignore[arg-type]
+        open_reqs = select(T.requisition_id).where(T.state == "open")  # type: ignore[arg-type]
+        to_advance = list(
+            s.scalars(
+                select(R.id).where(
+                    R.approval_state == ApprovalState.PENDING_APPROVAL.value,  # type: ignore[arg-type]
+                    R.updated_at <= before,  # type: ignore[arg-type]
+                    R.id.not_in(open_reqs),  # type: ignore[attr-defined]
+                )
+            )
+        )
+        to_order = list(
+            s.scalars(
+                select(R.id).where(
+                    R.approval_state == ApprovalState.APPROVED.value,  # type: ignore[arg-type]
+                    R.order_state == OrderState.NOT_ORDERED.value,  # type: ignore[arg-type]
+                    R.supplier_id.is_not(None),  # type: ignore[union-attr]
+                    R.updated_at <= before,  # type: ignore[arg-type]
+                )
+            )
+        )
+    return PendingWork(to_route, to_advance, to_order)

@@ -1,0 +1,374 @@
+"""Queries and writes over one session: what the services need from the database, by name.
+
+Imports: sqlalchemy/sqlmodel, ``procure.store`` and ``procure.domain``. Bulk writes use
+SQLAlchemy Core ``insert`` with lists of rows (one round trip per table per batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from procure.domain.approval import ApprovalTask, TaskState
+from procure.domain.events import Event
+from procure.domain.order import GoodsReceipt, PurchaseOrder
+from procure.domain.policy import RelatedSpend
+from procure.domain.reference import ReferenceData
+from procure.domain.requisition import LIVE_STATES, Requisition
+from procure.errors import NotFound
+from procure.store import mapping
+from procure.store import tables as t
+
+REFERENCE_TABLES: tuple[type[Any], ...] = (
+    t.DelegationRow,
+    t.CategoryRow,
+    t.SupplierRow,
+    t.VatCodeRow,
+    t.GLCodeRow,
+    t.CostCentreRow,
+    t.PersonRow,
+)
+
+
+# -- reference data ----------------------------------------------------------------------------
+def load_reference(session: Session) -> ReferenceData:
+    def rows(table: type[Any]) -> list[Any]:
+        return list(session.scalars(select(table)))
+
+    return mapping.reference_from_rows(
+        rows(t.PersonRow),
+        rows(t.CostCentreRow),
+        rows(t.GLCodeRow),
+        rows(t.VatCodeRow),
+        rows(t.SupplierRow),
+        rows(t.CategoryRow),
+        rows(t.DelegationRow),
+    )
+
+
+def replace_reference(session: Session, ref: ReferenceData) -> None:
+    """Make the reference tables hold exactly ``ref`` (documents keep their own copies)."""
+    for table in REFERENCE_TABLES:
+        session.execute(delete(table))
+    session.add_all(mapping.reference_to_rows(ref))
+    session.flush()
+
+
+# -- numbering -------------------------------------------------------------------------------
+def next_numbers(session: Session, prefix: str, year: int, count: int = 1) -> list[int]:
+    """Reserve ``count`` consecutive numbers; gap-free because it commits with the documents."""
+    stmt = (
+        update(t.NumberSequenceRow)
+        .where(t.NumberSequenceRow.prefix == prefix, t.NumberSequenceRow.year == year)  # type: ignore[arg-type]
+        .values(last_value=t.NumberSequenceRow.last_value + count)
+        .returning(t.NumberSequenceRow.last_value)
+    )
+    last = session.execute(stmt).scalar_one_or_none()
+    if last is None:
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(
+                pg_insert(t.NumberSequenceRow)
+                .values(prefix=prefix, year=year, last_value=0)
+                .on_conflict_do_nothing()
+            )
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            session.execute(
+                sqlite_insert(t.NumberSequenceRow)
+                .values(prefix=prefix, year=year, last_value=0)
+                .on_conflict_do_nothing()
+            )
+        last = session.execute(stmt).scalar_one()
+    return list(range(last - count + 1, last + 1))
+
+
+def format_number(prefix: str, year: int, value: int) -> str:
+    return f"{prefix}-{year}-{value:06d}"
+
+
+# -- audit trail -------------------------------------------------------------------------------
+def append_events(session: Session, events: Iterable[Event]) -> None:
+    values = [mapping.event_values(e) for e in events]
+    if values:
+        session.execute(insert(t.AuditEventRow), values)
+
+
+def events_for(session: Session, entity_ids: Sequence[str]) -> list[t.AuditEventRow]:
+    stmt = (
+        select(t.AuditEventRow)
+        .where(t.AuditEventRow.entity_id.in_(entity_ids))  # type: ignore[attr-defined]
+        .order_by(t.AuditEventRow.id)  # type: ignore[arg-type]
+    )
+    return list(session.scalars(stmt))
+
+
+# -- requisitions ------------------------------------------------------------------------------
+def insert_requisitions(session: Session, reqs: Sequence[Requisition]) -> None:
+    if not reqs:
+        return
+    now = reqs[0].submitted_at
+    session.execute(
+        insert(t.RequisitionRow),
+        [{**mapping.requisition_row_values(r), "updated_at": now, "route": None} for r in reqs],
+    )
+    lines = [v for r in reqs for v in mapping.requisition_line_values(r)]
+    session.execute(insert(t.RequisitionLineRow), lines)
+
+
+def update_requisition(
+    session: Session,
+    req: Requisition,
+    *,
+    at: datetime,
+    route: dict[str, Any] | None = None,
+    replace_lines: bool = False,
+) -> None:
+    values = {**mapping.requisition_row_values(req), "updated_at": at}
+    if route is not None:
+        values["route"] = route
+    session.execute(update(t.RequisitionRow).where(t.RequisitionRow.id == req.id).values(values))  # type: ignore[arg-type]
+    if replace_lines:
+        session.execute(
+            delete(t.RequisitionLineRow).where(t.RequisitionLineRow.requisition_id == req.id)  # type: ignore[arg-type]
+        )
+        session.execute(insert(t.RequisitionLineRow), mapping.requisition_line_values(req))
+
+
+def find_requisition_row(session: Session, key: str) -> t.RequisitionRow:
+    """By id or by number (``REQ-2026-000001``)."""
+    column = t.RequisitionRow.number if key.upper().startswith("REQ-") else t.RequisitionRow.id
+    row = session.scalars(
+        select(t.RequisitionRow).where(
+            column == key.upper() if key.upper().startswith("REQ-") else column == key
+        )
+    ).first()  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound(f"no requisition {key}")
+    return row
+
+
+def get_requisitions(
+    session: Session, ids: Sequence[str], *, for_update: bool = False
+) -> list[Requisition]:
+    if not ids:
+        return []
+    stmt = select(t.RequisitionRow).where(t.RequisitionRow.id.in_(ids))  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update()
+    rows = list(session.scalars(stmt.order_by(t.RequisitionRow.id)))  # type: ignore[arg-type]
+    lines: dict[str, list[t.RequisitionLineRow]] = {r.id: [] for r in rows}
+    for ln in session.scalars(
+        select(t.RequisitionLineRow).where(t.RequisitionLineRow.requisition_id.in_(list(lines)))  # type: ignore[attr-defined]
+    ):
+        lines[ln.requisition_id].append(ln)
+    return [mapping.requisition_from_rows(r, lines[r.id]) for r in rows]
+
+
+def get_requisition(session: Session, key: str, *, for_update: bool = False) -> Requisition:
+    row = find_requisition_row(session, key)
+    [req] = get_requisitions(session, [row.id], for_update=for_update)
+    return req
+
+
+def requisition_route(session: Session, req_id: str) -> dict[str, Any] | None:
+    return session.scalar(select(t.RequisitionRow.route).where(t.RequisitionRow.id == req_id))  # type: ignore[arg-type, call-overload]
+
+
+def related_spend(
+    session: Session, pairs: set[tuple[str, str]], since: datetime
+) -> list[RelatedSpend]:
+    """Live requisitions of the given (requester, supplier) pairs submitted since ``since``."""
+    if not pairs:
+        return []
+    requesters = sorted({p[0] for p in pairs})
+    stmt = select(
+        t.RequisitionRow.id,
+        t.RequisitionRow.requester_id,
+        t.RequisitionRow.supplier_id,
+        t.RequisitionRow.net_total,
+        t.RequisitionRow.submitted_at,
+    ).where(
+        t.RequisitionRow.requester_id.in_(requesters),  # type: ignore[attr-defined]
+        t.RequisitionRow.submitted_at >= since,  # type: ignore[arg-type]
+        t.RequisitionRow.approval_state.in_([s.value for s in LIVE_STATES]),  # type: ignore[attr-defined]
+    )
+    return [
+        RelatedSpend(
+            requisition_id=r.id,
+            requester_id=r.requester_id,
+            supplier_id=r.supplier_id,
+            net_total=r.net_total,
+            submitted_on=r.submitted_at.date(),
+        )
+        for r in session.execute(stmt)
+        if (r.requester_id, r.supplier_id) in pairs
+    ]
+
+
+def requisitions_of(
+    session: Session, requester_id: str, limit: int = 200
+) -> list[t.RequisitionRow]:
+    stmt = (
+        select(t.RequisitionRow)
+        .where(t.RequisitionRow.requester_id == requester_id)  # type: ignore[arg-type]
+        .order_by(t.RequisitionRow.submitted_at.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def requisition_ids_in_state(
+    session: Session, state: str, *, before: datetime, order_state: str | None = None
+) -> list[str]:
+    stmt = select(t.RequisitionRow.id).where(
+        t.RequisitionRow.approval_state == state,  # type: ignore[arg-type]
+        t.RequisitionRow.updated_at <= before,  # type: ignore[arg-type]
+    )
+    if order_state is not None:
+        stmt = stmt.where(t.RequisitionRow.order_state == order_state)  # type: ignore[arg-type]
+    return list(session.scalars(stmt))
+
+
+# -- tasks -----------------------------------------------------------------------------------
+def insert_tasks(session: Session, tasks: Sequence[ApprovalTask]) -> None:
+    if tasks:
+        session.execute(insert(t.ApprovalTaskRow), [mapping.task_values(x) for x in tasks])
+
+
+def update_task(session: Session, task: ApprovalTask) -> None:
+    session.execute(
+        update(t.ApprovalTaskRow)
+        .where(t.ApprovalTaskRow.id == task.id)  # type: ignore[arg-type]
+        .values(mapping.task_values(task))
+    )
+
+
+def get_task(session: Session, task_id: str, *, for_update: bool = False) -> ApprovalTask:
+    stmt = select(t.ApprovalTaskRow).where(t.ApprovalTaskRow.id == task_id)  # type: ignore[arg-type]
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise NotFound(f"no approval task {task_id}")
+    return mapping.task_from_row(row)
+
+
+def tasks_of_requisition(session: Session, req_id: str) -> list[ApprovalTask]:
+    stmt = (
+        select(t.ApprovalTaskRow)
+        .where(t.ApprovalTaskRow.requisition_id == req_id)  # type: ignore[arg-type]
+        .order_by(t.ApprovalTaskRow.created_at, t.ApprovalTaskRow.step_no)  # type: ignore[arg-type]
+    )
+    return [mapping.task_from_row(r) for r in session.scalars(stmt)]
+
+
+def tasks_with_state(
+    session: Session, state: TaskState, *, assignee_id: str | None = None
+) -> list[ApprovalTask]:
+    stmt = select(t.ApprovalTaskRow).where(t.ApprovalTaskRow.state == state.value)  # type: ignore[arg-type]
+    if assignee_id is not None:
+        stmt = stmt.where(t.ApprovalTaskRow.assignee_id == assignee_id)  # type: ignore[arg-type]
+    stmt = stmt.order_by(t.ApprovalTaskRow.created_at)  # type: ignore[arg-type]
+    return [mapping.task_from_row(r) for r in session.scalars(stmt)]
+
+
+def count_tasks(session: Session) -> dict[str, int]:
+    stmt = select(t.ApprovalTaskRow.state, func.count()).group_by(t.ApprovalTaskRow.state)
+    return {str(state): int(n) for state, n in session.execute(stmt).tuples()}
+
+
+# -- purchase orders and receipts ----------------------------------------------------------------
+def insert_order(session: Session, po: PurchaseOrder) -> None:
+    row, lines = mapping.order_rows(po)
+    session.execute(insert(t.PurchaseOrderRow), [row.model_dump()])
+    session.execute(insert(t.PurchaseOrderLineRow), [ln.model_dump() for ln in lines])
+
+
+def get_order(session: Session, key: str, *, for_update: bool = False) -> PurchaseOrder:
+    """By number (``PO-2026-000001``), id, or the requisition's id."""
+    cond = (
+        t.PurchaseOrderRow.number == key.upper()
+        if key.upper().startswith("PO-")
+        else (t.PurchaseOrderRow.id == key) | (t.PurchaseOrderRow.requisition_id == key)
+    )
+    stmt = select(t.PurchaseOrderRow).where(cond)  # type: ignore[arg-type]
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise NotFound(f"no purchase order {key}")
+    lines = list(
+        session.scalars(
+            select(t.PurchaseOrderLineRow).where(t.PurchaseOrderLineRow.purchase_order_id == row.id)  # type: ignore[arg-type]
+        )
+    )
+    return mapping.order_from_rows(row, lines)
+
+
+def order_exists_for(session: Session, requisition_id: str) -> bool:
+    stmt = select(t.PurchaseOrderRow.id).where(
+        t.PurchaseOrderRow.requisition_id == requisition_id  # type: ignore[arg-type]
+    )
+    return session.scalar(stmt) is not None
+
+
+def save_receipt(session: Session, po: PurchaseOrder, receipt: GoodsReceipt) -> None:
+    row, lines = mapping.receipt_rows(receipt)
+    session.execute(insert(t.GoodsReceiptRow), [row.model_dump()])
+    session.execute(insert(t.GoodsReceiptLineRow), [ln.model_dump() for ln in lines])
+    session.execute(
+        update(t.PurchaseOrderRow)
+        .where(t.PurchaseOrderRow.id == po.id)  # type: ignore[arg-type]
+        .values(receipt_state=po.receipt_state.value, status=po.status.value)
+    )
+    for ln in po.lines:
+        session.execute(
+            update(t.PurchaseOrderLineRow)
+            .where(
+                t.PurchaseOrderLineRow.purchase_order_id == po.id,  # type: ignore[arg-type]
+                t.PurchaseOrderLineRow.line_no == ln.line_no,  # type: ignore[arg-type]
+            )
+            .values(received_quantity=ln.received_quantity)
+        )
+    session.flush()
+
+
+def receipts_of(
+    session: Session, po_id: str
+) -> list[tuple[t.GoodsReceiptRow, list[t.GoodsReceiptLineRow]]]:
+    rows = list(
+        session.scalars(
+            select(t.GoodsReceiptRow)
+            .where(t.GoodsReceiptRow.purchase_order_id == po_id)  # type: ignore[arg-type]
+            .order_by(t.GoodsReceiptRow.recorded_at)  # type: ignore[arg-type]
+        )
+    )
+    out = []
+    for r in rows:
+        lines = list(
+            session.scalars(
+                select(t.GoodsReceiptLineRow).where(t.GoodsReceiptLineRow.goods_receipt_id == r.id)  # type: ignore[arg-type]
+            )
+        )
+        out.append((r, lines))
+    return out
+
+
+# -- access ------------------------------------------------------------------------------------
+def save_token(session: Session, row: t.ApiTokenRow) -> None:
+    session.add(row)
+
+
+def person_for_token_hash(session: Session, token_hash: str) -> str | None:
+    stmt = select(t.ApiTokenRow.person_id).where(
+        t.ApiTokenRow.token_hash == token_hash,  # type: ignore[arg-type]
+        t.ApiTokenRow.revoked_at.is_(None),  # type: ignore[union-attr]
+    )
+    return session.scalar(stmt)

@@ -1,0 +1,84 @@
+"""The dramatiq actors: thin, they take ids, call one service, and are safe to run twice.
+
+Actors are created by ``register`` against an explicit broker and a service context, never at
+import time. Business errors (``ProcureError``) are not retried: they are recorded, not looped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import dramatiq
+
+from procure.errors import ProcureError
+from procure.services import approvals, orders, recovery
+from procure.services.context import ServiceContext
+
+log = logging.getLogger("procure.workers")
+
+QUEUE = "procure"
+
+
+@dataclass(frozen=True)
+class Actors:
+    route_requisitions: dramatiq.Actor[[list[str]], None]
+    advance_requisition: dramatiq.Actor[[str], None]
+    issue_purchase_order: dramatiq.Actor[[str], None]
+    escalate_overdue: dramatiq.Actor[[str | None], None]
+    reconcile: dramatiq.Actor[[int], None]
+
+
+def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
+    options: dict[str, Any] = {"broker": broker, "queue_name": QUEUE, "throws": (ProcureError,)}
+
+    def route_requisitions(ids: list[str]) -> None:
+        approvals.route_requisitions(ctx, ids)
+
+    def advance_requisition(requisition_id: str) -> None:
+        approvals.advance_requisition(ctx, requisition_id)
+
+    def issue_purchase_order(requisition_id: str) -> None:
+        orders.issue_purchase_order(ctx, requisition_id)
+
+    def escalate_overdue(today: str | None = None) -> None:
+        approvals.escalate_overdue(ctx, date.fromisoformat(today) if today else None)
+
+    def reconcile(quiet_for_seconds: int = 0) -> None:
+        send_pending(actors, recovery.pending_work(ctx, quiet_for_seconds=quiet_for_seconds))
+
+    actors = Actors(
+        route_requisitions=dramatiq.actor(
+            route_requisitions, actor_name="route_requisitions", **options
+        ),
+        advance_requisition=dramatiq.actor(
+            advance_requisition, actor_name="advance_requisition", **options
+        ),
+        issue_purchase_order=dramatiq.actor(
+            issue_purchase_order, actor_name="issue_purchase_order", **options
+        ),
+        escalate_overdue=dramatiq.actor(escalate_overdue, actor_name="escalate_overdue", **options),
+        reconcile=dramatiq.actor(reconcile, actor_name="reconcile", **options),
+    )
+    return actors
+
+
+ROUTE_BATCH = 500
+
+
+def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
+    for i in range(0, len(work.to_route), ROUTE_BATCH):
+        actors.route_requisitions.send(work.to_route[i : i + ROUTE_BATCH])
+    for rid in work.to_advance:
+        actors.advance_requisition.send(rid)
+    for rid in work.to_order:
+        actors.issue_purchase_order.send(rid)
+    if work.total:
+        log.info(
+            "re-sent pending work: %s route, %s advance, %s order",
+            len(work.to_route),
+            len(work.to_advance),
+            len(work.to_order),
+        )

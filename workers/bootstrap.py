@@ -1,0 +1,119 @@
+"""The composition root: the one place that reads settings and wires procure to its adapters.
+
+``bootstrap()`` builds, in this order: settings → broker (set before any actor exists) →
+database → service context → actors → the event dispatcher that turns committed events into
+actor messages. Entry points (CLI, API, ``procure worker``) call it once; nothing happens at
+import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+
+from procure.domain import events as ev
+from procure.domain.events import Event
+from procure.reference.policy_file import load_policy
+from procure.services.context import ServiceContext
+from procure.settings import Settings
+from procure.store import migrate
+from procure.store.database import Database, make_engine
+from workers import actors as actor_module
+from workers.actors import QUEUE, Actors, send_pending
+from workers.broker import is_embedded, make_broker
+
+log = logging.getLogger("procure.bootstrap")
+
+
+class ActorDispatcher:
+    """Committed events → actor messages. Routing is batched: one message per 500 requisitions."""
+
+    def __init__(self, actors: Actors) -> None:
+        self.actors = actors
+
+    def __call__(self, events: Sequence[Event]) -> None:
+        to_route: list[str] = []
+        for e in events:
+            if e.name in (ev.REQUISITION_SUBMITTED, ev.REQUISITION_AMENDED):
+                to_route.append(e.entity_id)
+            elif e.name == ev.TASK_DECIDED and e.data.get("decision") == "approve":
+                self.actors.advance_requisition.send(e.data["requisition_id"])
+            elif e.name == ev.REQUISITION_APPROVED:
+                self.actors.issue_purchase_order.send(e.entity_id)
+        for i in range(0, len(to_route), actor_module.ROUTE_BATCH):
+            self.actors.route_requisitions.send(to_route[i : i + actor_module.ROUTE_BATCH])
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    ctx: ServiceContext
+    broker: dramatiq.Broker
+    actors: Actors
+    worker: dramatiq.Worker | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return is_embedded(self.broker)
+
+    def start_worker(self, threads: int | None = None) -> dramatiq.Worker:
+        if self.worker is None:
+            n = threads or (1 if self.embedded else self.settings.worker_threads)
+            self.worker = dramatiq.Worker(self.broker, worker_threads=n, worker_timeout=100)
+            self.worker.start()
+        return self.worker
+
+    def recover(self, quiet_for_seconds: int = 0) -> int:
+        """Send again any work the database says is pending (after a crash or restart)."""
+        from procure.services.recovery import pending_work
+
+        work = pending_work(self.ctx, quiet_for_seconds=quiet_for_seconds)
+        send_pending(self.actors, work)
+        return work.total
+
+    def drain(self, timeout_ms: int = 120_000, fail_fast: bool = False) -> None:
+        """Embedded only: wait until the in-process queues are empty and the worker is idle."""
+        if not self.embedded:
+            return
+        from dramatiq.brokers.stub import StubBroker
+
+        assert isinstance(self.broker, StubBroker)
+        self.start_worker()
+        for _ in range(3):  # actors enqueue follow-up work; settle until nothing is left
+            self.broker.join(QUEUE, timeout=timeout_ms, fail_fast=fail_fast)
+            assert self.worker is not None
+            self.worker.join()
+            if not any(self.broker.queues[q].qsize() for q in self.broker.queues):
+                break
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        self.broker.close()
+        self.db.dispose()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    migrate_schema: bool | None = None,
+    **ctx_overrides: Any,
+) -> App:
+    settings = settings or Settings()
+    broker = make_broker(settings)
+    db = Database(
+        make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    )
+    if migrate_schema if migrate_schema is not None else not settings.uses_postgres:
+        migrate.upgrade(db.engine)
+    ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
+    actors = actor_module.register(broker, ctx)
+    ctx.dispatch = ActorDispatcher(actors)
+    return App(settings=settings, db=db, ctx=ctx, broker=broker, actors=actors)

@@ -1,0 +1,47 @@
+"""``procure worker``: consume messages, re-send pending work at start, run the periodic sweeps.
+
+Scale out by starting more ``procure worker`` processes (on this or other machines) against the
+same RabbitMQ and PostgreSQL: messages are shared through the RabbitMQ queue and every actor
+locks the rows it changes, so two workers never do the same step twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from workers.bootstrap import bootstrap
+
+log = logging.getLogger("procure.worker")
+
+
+def run_worker(threads: int | None = None, *, stop: threading.Event | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = bootstrap()
+    stop = stop or threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after current messages", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+    app.start_worker(threads)
+    sent = app.recover()
+    log.info(
+        "worker started (%s broker); %s pending item(s) re-sent",
+        "embedded" if app.embedded else "RabbitMQ",
+        sent,
+    )
+    sweep = app.settings.escalation_sweep_seconds
+    quiet = app.settings.reconcile_after_seconds
+    try:
+        while not stop.wait(timeout=sweep):
+            app.actors.escalate_overdue.send(None)
+            app.actors.reconcile.send(quiet)
+    finally:
+        app.close()
+        log.info("worker stopped")
