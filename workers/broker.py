@@ -11,6 +11,8 @@ its implicit localhost RabbitMQ broker.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
@@ -43,19 +45,32 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         broker = RabbitmqBroker(
-            url=settings.broker_url,
+            url=with_connection_defaults(settings.broker_url),
             confirm_delivery=True,
             middleware=_middleware(),
-            heartbeat=30,
-            blocked_connection_timeout=60,
-            connection_attempts=5,
-            retry_delay=1,
         )
     else:
         broker = StubBroker(middleware=_middleware())
         broker.emit_after("process_boot")
     dramatiq.set_broker(broker)
     return broker
+
+
+CONNECTION_DEFAULTS = {
+    "heartbeat": "30",
+    "blocked_connection_timeout": "60",
+    "connection_attempts": "5",
+    "retry_delay": "1",
+}
+
+
+def with_connection_defaults(url: str) -> str:
+    """Add heartbeat and blocked-connection timeout to an AMQP URL unless it sets them."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    for key, value in CONNECTION_DEFAULTS.items():
+        query.setdefault(key, value)
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def is_embedded(broker: dramatiq.Broker) -> bool:

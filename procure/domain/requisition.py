@@ -243,6 +243,8 @@ class Requisition:
                 [FieldProblem("requester", "cannot_change", "the requester cannot change")],
                 what=f"amendment of {self.number}",
             )
+        # The state is checked before anything changes (and before the draft is judged).
+        next_state(APPROVAL_TRANSITIONS, self.approval_state, "amend", f"requisition {self.number}")
         validate_draft(draft, reference, today=at.date())
         old_total = self.net_total
         self.cost_centre = draft.cost_centre

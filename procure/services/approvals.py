@@ -7,6 +7,7 @@ checked here, on the server, whatever the entry point (CLI, API, worker).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from procure.domain.approval import ApprovalTask, Decision, TaskState
 from procure.domain.calendar import is_overdue
 from procure.domain.events import Event
 from procure.domain.policy import (
+    RelatedSpend,
     Route,
     RoutingRequest,
     check_can_decide,
@@ -31,14 +33,23 @@ from procure.services.context import ServiceContext, UnitOfWork
 from procure.store import repository as repo
 
 
-def route_to_json(r: Route) -> dict[str, Any]:
+def route_to_json(r: Route, numbers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The route as stored on the requisition; requisition ids shown as their numbers."""
+    numbers = numbers or {}
+
+    def readable(text: str) -> str:
+        for rid in r.aggregated_with:
+            if rid in text and rid in numbers:
+                text = text.replace(rid, numbers[rid])
+        return text
+
     return {
         "band": r.band.name,
         "amount": str(r.amount),
         "band_amount": str(r.band_amount),
-        "aggregated_with": list(r.aggregated_with),
+        "aggregated_with": [numbers.get(x, x) for x in r.aggregated_with],
         "quotes_required": r.band.quotes_required,
-        "notes": list(r.notes),
+        "notes": [readable(n) for n in r.notes],
         "steps": [
             {
                 "step_no": s.step_no,
@@ -54,9 +65,12 @@ def route_to_json(r: Route) -> dict[str, Any]:
 
 
 def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
-    """Route every still-submitted requisition among ``ids``; returns how many were routed."""
+    """Route every still-submitted requisition among ``ids``; returns how many were routed.
+
+    One transaction per batch: the requisitions are locked, related spend for anti-splitting is
+    read in one query, and tasks, requisition updates and events are written in bulk.
+    """
     now = ctx.clock()
-    routed = 0
     with ctx.unit() as u:
         reqs = [
             r
@@ -69,8 +83,12 @@ def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
         window = timedelta(days=ctx.policy.anti_splitting_window_days)
         pairs = {(r.requester_id, r.supplier_id) for r in reqs if r.supplier_id}
         since = min(r.submitted_at for r in reqs) - window - timedelta(days=1)
-        related = repo.related_spend(u.session, pairs, since)
-        task_values: list[ApprovalTask] = []
+        related, numbers = repo.related_spend(u.session, pairs, since)
+        by_pair: dict[tuple[str, str | None], list[RelatedSpend]] = defaultdict(list)
+        for spend in related:
+            by_pair[(spend.requester_id, spend.supplier_id)].append(spend)
+        tasks: list[ApprovalTask] = []
+        updates: list[tuple[Requisition, dict[str, Any] | None]] = []
         for req in reqs:
             request = RoutingRequest(
                 requisition_id=req.id,
@@ -83,10 +101,12 @@ def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
                 quotes_attached=req.quotes_attached,
             )
             try:
-                the_route = route(request, ref, ctx.policy, related)
+                the_route = route(
+                    request, ref, ctx.policy, by_pair.get((req.requester_id, req.supplier_id), [])
+                )
             except (NotAllowed, ConfigurationError) as exc:
                 req.return_for_information(now, None, f"could not be routed: {exc.message}")
-                repo.update_requisition(u.session, req, at=now)
+                updates.append((req, None))
                 u.record(req)
                 continue
             first = the_route.steps[0]
@@ -109,12 +129,12 @@ def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
                     "band_amount": str(the_route.band_amount),
                 },
             )
-            repo.update_requisition(u.session, req, at=now, route=route_to_json(the_route))
-            task_values.append(task)
+            updates.append((req, route_to_json(the_route, numbers)))
+            tasks.append(task)
             u.record(req, task)
-            routed += 1
-        repo.insert_tasks(u.session, task_values)
-    return routed
+        repo.update_routed_requisitions(u.session, updates, at=now)
+        repo.insert_tasks(u.session, tasks)
+    return len(tasks)
 
 
 def _new_task(
@@ -204,6 +224,11 @@ def _decide(
             ApprovalState.PENDING_APPROVAL
         ):
             raise InvalidTransition(f"task {task.id} belongs to an earlier version of {req.number}")
+        if by != task.assignee_id:
+            # Before the limit checks: someone else's task is refused as such, whatever their limit.
+            raise NotAllowed(
+                f"task {task.id} is assigned to {task.assignee_id}, not {by}", code="not_assignee"
+            )
         tasks = repo.tasks_of_requisition(u.session, req.id)
         chain = _approvers_in_chain(tasks, req.version)
         new_task_id: str | None = None
@@ -330,13 +355,26 @@ def advance_requisition(ctx: ServiceContext, requisition_id: str) -> str:
 def _assignee_on(
     ref: ReferenceData, step: dict[str, Any], requester: str, chain: set[str], on: date
 ) -> tuple[str, str, str | None]:
-    """The step's approver, or their delegate if they are away today and the delegate may act."""
-    approver = step["approver"]
-    reason = step["reason"]
-    delegation = ref.delegate_for(approver, on)
-    if step.get("delegated_from") or delegation is None:
-        return approver, reason, step.get("delegated_from")
+    """The step's approver, or their delegate if they are away on ``on`` and the delegate may act.
+
+    Absence is judged on the day the step is reached, not the day the route was drawn: a step
+    routed to a delegate goes back to its approver once they have returned.
+    """
     limit = None if step["required_limit"] is None else Decimal(step["required_limit"])
+    routed_to, reason = step["approver"], step["reason"]
+    approver = step.get("delegated_from") or routed_to
+    delegation = ref.delegate_for(approver, on)
+    if approver != routed_to:
+        if delegation is not None and delegation.delegate_id == routed_to:
+            return routed_to, reason, approver  # still away: the route's delegation stands
+        try:
+            check_can_decide(approver, limit, requester, chain, ref)
+        except NotAllowed:
+            return routed_to, reason, approver
+        head, found, _ = reason.rpartition(f"; delegated to {routed_to} while {approver} is away")
+        reason = head if found else reason
+    if delegation is None:
+        return approver, reason, None
     try:
         check_can_decide(delegation.delegate_id, limit, requester, chain, ref)
     except NotAllowed:
@@ -382,7 +420,9 @@ def escalate_overdue(ctx: ServiceContext, today: date | None = None) -> list[str
                 )
             except NotAllowed:
                 continue  # nobody above: it stays where it is, still visible as overdue
-            task.escalate(manager, at=now, overdue_since=task.created_at.date(), reasons=reasons)
+            # Overdue from the N-th working day after creation, not from the day it was created.
+            overdue_since = ctx.calendar.add_working_days(task.created_at.date(), days)
+            task.escalate(manager, at=now, overdue_since=overdue_since, reasons=reasons)
             new = _new_task(
                 ctx,
                 req,

@@ -60,8 +60,12 @@ def describe(e: t.AuditEventRow, ref: ReferenceData) -> str:
             return f"amended by {who}: net £{d.get('old_net_total')} → £{d.get('new_net_total')}"
         case ev.REQUISITION_WITHDRAWN:
             return f"withdrawn by {who}"
-        case ev.REQUISITION_ORDERED | ev.PURCHASE_ORDER_ISSUED:
-            return f"purchase order {d.get('purchase_order') or d.get('number')} issued"
+        case ev.PURCHASE_ORDER_ISSUED:
+            supplier = ref.suppliers.get(str(d.get("supplier_id")))
+            to = f" to {supplier.name}" if supplier else ""
+            return f"purchase order {d.get('number')} issued{to}, net £{d.get('net_total')}"
+        case ev.REQUISITION_ORDERED:
+            return f"requisition ordered on {d.get('purchase_order')}"
         case ev.GOODS_RECEIVED:
             return f"goods received ({d.get('receipt')}) recorded by {who}"
         case ev.GOODS_RETURNED:

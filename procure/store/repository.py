@@ -141,6 +141,30 @@ def update_requisition(
         session.execute(insert(t.RequisitionLineRow), mapping.requisition_line_values(req))
 
 
+def update_routed_requisitions(
+    session: Session,
+    updates: Sequence[tuple[Requisition, dict[str, Any] | None]],
+    *,
+    at: datetime,
+) -> None:
+    """Bulk UPDATE by primary key (one executemany) of state, step and route after routing."""
+    values = [
+        {
+            "id": req.id,
+            "approval_state": req.approval_state.value,
+            "current_step": req.current_step,
+            "updated_at": at,
+            **({"route": route} if route is not None else {}),
+        }
+        for req, route in updates
+    ]
+    with_route = [v for v in values if "route" in v]
+    without = [v for v in values if "route" not in v]
+    for chunk in (with_route, without):
+        if chunk:
+            session.execute(update(t.RequisitionRow), chunk)
+
+
 def find_requisition_row(session: Session, key: str) -> t.RequisitionRow:
     """By id or by number (``REQ-2026-000001``)."""
     column = t.RequisitionRow.number if key.upper().startswith("REQ-") else t.RequisitionRow.id
@@ -159,16 +183,18 @@ def get_requisitions(
 ) -> list[Requisition]:
     if not ids:
         return []
-    stmt = select(t.RequisitionRow).where(t.RequisitionRow.id.in_(ids))  # type: ignore[attr-defined]
+    # Core rows, not ORM instances: routing reads hundreds at a time and never changes rows.
+    req_table, line_table = t.RequisitionRow.__table__, t.RequisitionLineRow.__table__  # type: ignore[attr-defined]
+    stmt = select(req_table).where(req_table.c.id.in_(list(ids))).order_by(req_table.c.id)
     if for_update:
         stmt = stmt.with_for_update()
-    rows = list(session.scalars(stmt.order_by(t.RequisitionRow.id)))  # type: ignore[arg-type]
-    lines: dict[str, list[t.RequisitionLineRow]] = {r.id: [] for r in rows}
-    for ln in session.scalars(
-        select(t.RequisitionLineRow).where(t.RequisitionLineRow.requisition_id.in_(list(lines)))  # type: ignore[attr-defined]
+    rows = list(session.execute(stmt))
+    lines: dict[str, list[Any]] = {r.id: [] for r in rows}
+    for ln in session.execute(
+        select(line_table).where(line_table.c.requisition_id.in_(list(lines)))
     ):
         lines[ln.requisition_id].append(ln)
-    return [mapping.requisition_from_rows(r, lines[r.id]) for r in rows]
+    return [mapping.requisition_from_rows(r, lines[r.id]) for r in rows]  # type: ignore[arg-type]
 
 
 def get_requisition(session: Session, key: str, *, for_update: bool = False) -> Requisition:
@@ -182,14 +208,16 @@ def requisition_route(session: Session, req_id: str) -> dict[str, Any] | None:
 
 
 def related_spend(
-    session: Session, pairs: set[tuple[str, str]], since: datetime
-) -> list[RelatedSpend]:
-    """Live requisitions of the given (requester, supplier) pairs submitted since ``since``."""
+    session: Session, pairs: set[tuple[str, str | None]], since: datetime
+) -> tuple[list[RelatedSpend], dict[str, str]]:
+    """Live requisitions of the given (requester, supplier) pairs submitted since ``since``,
+    and their numbers by id (for showing which requisitions were added together)."""
     if not pairs:
-        return []
+        return [], {}
     requesters = sorted({p[0] for p in pairs})
     stmt = select(
         t.RequisitionRow.id,
+        t.RequisitionRow.number,
         t.RequisitionRow.requester_id,
         t.RequisitionRow.supplier_id,
         t.RequisitionRow.net_total,
@@ -199,7 +227,8 @@ def related_spend(
         t.RequisitionRow.submitted_at >= since,  # type: ignore[arg-type]
         t.RequisitionRow.approval_state.in_([s.value for s in LIVE_STATES]),  # type: ignore[attr-defined]
     )
-    return [
+    rows = [r for r in session.execute(stmt) if (r.requester_id, r.supplier_id) in pairs]
+    spend = [
         RelatedSpend(
             requisition_id=r.id,
             requester_id=r.requester_id,
@@ -207,9 +236,9 @@ def related_spend(
             net_total=r.net_total,
             submitted_on=r.submitted_at.date(),
         )
-        for r in session.execute(stmt)
-        if (r.requester_id, r.supplier_id) in pairs
+        for r in rows
     ]
+    return spend, {r.id: r.number for r in rows}
 
 
 def requisitions_of(

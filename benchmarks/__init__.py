@@ -1,0 +1,1 @@
+"""Benchmarks run by ``procure bench ...``; each prints one JSON object per figure."""
