@@ -12,6 +12,9 @@ PostgreSQL, created if missing), PROCURE_BENCH_BROKER_URL (default: local Rabbit
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -136,20 +139,48 @@ def one_run(app: App, n: int, seed: int) -> float:
     if app.embedded:
         app.drain()
     while open_tasks(app) - before < n:
-        time.sleep(0.01)
+        time.sleep(0.02)
     return time.perf_counter() - start
 
 
-def measure(database_url: str, broker_url: str, n: int, runs: int, threads: int) -> list[float]:
+def measure(
+    database_url: str, broker_url: str, n: int, runs: int, threads: int, processes: int = 0
+) -> list[float]:
+    """Submit from this process; route in ``processes`` separate ``procure worker`` processes
+    (as deployed: API and workers apart), or in-process worker threads when 0."""
     app = fresh_app(database_url, broker_url)
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         if not app.embedded:
             app.broker.declare_queue("procure")
             app.broker.flush_all()
-        app.start_worker(threads)
-        one_run(app, min(n, 500), seed=99)  # warm-up
+        if processes and not app.embedded:
+            env = {
+                **os.environ,
+                "PROCURE_DATABASE_URL": database_url,
+                "PROCURE_BROKER_URL": broker_url,
+            }
+            workers = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "entrypoints.cli", "worker", "--threads", str(threads)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for _ in range(processes)
+            ]
+        else:
+            app.start_worker(threads)
+        one_run(app, min(n, 500), seed=99)  # warm-up (also waits for the workers to be up)
         return [n / one_run(app, n, seed=r) for r in range(runs)]
     finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
         app.close()
 
 
@@ -180,7 +211,7 @@ def main(*, count: int, runs: int, embedded: bool, postgres: bool) -> None:
         commit_rate(pg_url, 300)  # warm-up
         anchor = [commit_rate(pg_url) for _ in range(runs)]
         emit(figure("postgres_single_row_commits_per_second", anchor, "commits/s"))
-        samples = measure(pg_url, amqp, count, runs, threads=2)
+        samples = measure(pg_url, amqp, count, runs, threads=2, processes=1)
         emit(
             figure(
                 "requisitions_submit_to_tasks_postgres_rabbitmq",

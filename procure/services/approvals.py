@@ -79,7 +79,7 @@ def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
         ]
         if not reqs:
             return 0
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         window = timedelta(days=ctx.policy.anti_splitting_window_days)
         pairs = {(r.requester_id, r.supplier_id) for r in reqs if r.supplier_id}
         since = min(r.submitted_at for r in reqs) - window - timedelta(days=1)
@@ -213,7 +213,7 @@ def _decide(
     with ctx.unit() as u:
         task = repo.get_task(u.session, task_id, for_update=True)
         [req] = repo.get_requisitions(u.session, [task.requisition_id], for_update=True)
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         if by == req.requester_id:
             raise NotAllowed(
                 f"{by} raised {req.number} and may not act on its approval", code="self_approval"
@@ -328,7 +328,7 @@ def advance_requisition(ctx: ServiceContext, requisition_id: str) -> str:
             repo.update_requisition(u.session, req, at=now)
             u.record(req)
             return "approved"
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         step = steps[req.current_step]
         assignee, reason, delegated_from = _assignee_on(
             ref, step, req.requester_id, _approvers_in_chain(tasks, req.version), now.date()
@@ -401,7 +401,7 @@ def escalate_overdue(ctx: ServiceContext, today: date | None = None) -> list[str
         ]
         if not candidates:
             return []
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         for task in candidates:
             task = repo.get_task(u.session, task.id, for_update=True)
             if not task.is_open:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from procure.domain.calendar import WorkingCalendar, england_and_wales_calendar
 from procure.domain.events import Event
 from procure.domain.policy import ApprovalPolicy
+from procure.domain.reference import ReferenceData
 from procure.ports import Clock, EventDispatcher, IdFactory, NullDispatcher
 from procure.store import repository as repo
 from procure.store.database import Database
@@ -59,6 +60,18 @@ class ServiceContext:
     calendar: WorkingCalendar = field(
         default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
     )
+
+    _reference: tuple[int | None, ReferenceData] | None = field(default=None, repr=False)
+
+    def reference(self, session: Session) -> ReferenceData:
+        """Reference data, cached until a new ReferenceDataLoaded event (one indexed read)."""
+        stamp = repo.reference_stamp(session)
+        cached = self._reference
+        if cached is not None and cached[0] == stamp and stamp is not None:
+            return cached[1]
+        ref = repo.load_reference(session)
+        self._reference = (stamp, ref)
+        return ref
 
     @contextmanager
     def unit(self) -> Iterator[UnitOfWork]:

@@ -67,7 +67,7 @@ def record_receipt(
     now = ctx.clock()
     with ctx.unit() as u:
         po = repo.get_order(u.session, po_key, for_update=True)
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         person = ref.people.get(by)
         if person is None or not (
             by == po.requester_id or person.has_role(Role.RECEIVER) or person.has_role(Role.ADMIN)

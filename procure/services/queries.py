@@ -89,7 +89,7 @@ def requisition_status(
     with ctx.db.reading() as s:
         row = repo.find_requisition_row(s, key)
         [req] = repo.get_requisitions(s, [row.id])
-        ref = repo.load_reference(s)
+        ref = ctx.reference(s)
         tasks = repo.tasks_of_requisition(s, req.id)
         if viewer is not None and not may_view(
             ref, viewer, req.requester_id, {x.assignee_id for x in tasks}
@@ -217,7 +217,7 @@ def inbox(ctx: ServiceContext, person: str, *, today: date | None = None) -> lis
     with ctx.db.reading() as s:
         tasks = repo.tasks_with_state(s, TaskState.OPEN, assignee_id=person)
         reqs = {r.id: r for r in repo.get_requisitions(s, [x.requisition_id for x in tasks])}
-        ref = repo.load_reference(s)
+        ref = ctx.reference(s)
     out = []
     for x in tasks:
         r = reqs[x.requisition_id]
@@ -250,7 +250,7 @@ def inbox(ctx: ServiceContext, person: str, *, today: date | None = None) -> lis
 def order_view(ctx: ServiceContext, key: str, *, viewer: str | None = None) -> dict[str, Any]:
     with ctx.db.reading() as s:
         po = repo.get_order(s, key)
-        ref = repo.load_reference(s)
+        ref = ctx.reference(s)
         receipts = repo.receipts_of(s, po.id)
     if viewer is not None:
         p = ref.people.get(viewer)

@@ -22,7 +22,7 @@ def submit_many(ctx: ServiceContext, drafts: Sequence[RequisitionDraft]) -> list
     """Validate and store a batch in one transaction; routing follows on the event."""
     now = ctx.clock()
     with ctx.unit() as u:
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         numbers = repo.next_numbers(u.session, "REQ", now.year, len(drafts))
         reqs = [
             Requisition.submit(
@@ -40,7 +40,7 @@ def amend(ctx: ServiceContext, key: str, draft: RequisitionDraft, *, by: str) ->
     now = ctx.clock()
     with ctx.unit() as u:
         req = repo.get_requisition(u.session, key, for_update=True)
-        ref = repo.load_reference(u.session)
+        ref = ctx.reference(u.session)
         req.amend(draft, ref, at=now, actor_id=by)
         cancel_open_tasks(u, req, now, f"{req.number} was amended (version {req.version})")
         repo.update_requisition(u.session, req, at=now, route={}, replace_lines=True)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from procure.domain.approval import ApprovalTask, TaskState
@@ -48,6 +48,14 @@ def load_reference(session: Session) -> ReferenceData:
         rows(t.CategoryRow),
         rows(t.DelegationRow),
     )
+
+
+def reference_stamp(session: Session) -> int | None:
+    """Id of the latest ReferenceDataLoaded event: changes whenever reference data is replaced."""
+    stmt = select(func.max(t.AuditEventRow.id)).where(
+        t.AuditEventRow.event_name == "ReferenceDataLoaded"  # type: ignore[arg-type]
+    )
+    return session.scalar(stmt)
 
 
 def replace_reference(session: Session, ref: ReferenceData) -> None:
@@ -214,7 +222,6 @@ def related_spend(
     and their numbers by id (for showing which requisitions were added together)."""
     if not pairs:
         return [], {}
-    requesters = sorted({p[0] for p in pairs})
     stmt = select(
         t.RequisitionRow.id,
         t.RequisitionRow.number,
@@ -223,7 +230,7 @@ def related_spend(
         t.RequisitionRow.net_total,
         t.RequisitionRow.submitted_at,
     ).where(
-        t.RequisitionRow.requester_id.in_(requesters),  # type: ignore[attr-defined]
+        tuple_(t.RequisitionRow.requester_id, t.RequisitionRow.supplier_id).in_(sorted(pairs)),  # type: ignore[arg-type]
         t.RequisitionRow.submitted_at >= since,  # type: ignore[arg-type]
         t.RequisitionRow.approval_state.in_([s.value for s in LIVE_STATES]),  # type: ignore[attr-defined]
     )

@@ -1,0 +1,24 @@
+"""`make demo` runs the whole pipeline on the embedded default and checks its own outcomes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.demo import run_demo
+
+
+def test_the_demo_orders_escalates_refuses_and_receives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = run_demo(str(tmp_path / "demo.db"))
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "Requisitions submitted: 9" in out
+    assert "ordered            8" in out and "rejected           1" in out
+    assert "PO-2026-000008" in out or "PO-" in out
+    assert "Tasks escalated: 1" in out
+    assert "Refused attempts: 1" in out
+    assert "anti-splitting" in out
+    assert "Checks: 8 of 8 as expected" in out
