@@ -171,7 +171,7 @@ def measure(
             ]
         else:
             app.start_worker(threads)
-        one_run(app, min(n, 500), seed=99)  # warm-up (also waits for the workers to be up)
+        one_run(app, n, seed=99)  # warm-up (also waits for the workers to be up)
         return [n / one_run(app, n, seed=r) for r in range(runs)]
     finally:
         for w in workers:
@@ -211,7 +211,7 @@ def main(*, count: int, runs: int, embedded: bool, postgres: bool) -> None:
         commit_rate(pg_url, 300)  # warm-up
         anchor = [commit_rate(pg_url) for _ in range(runs)]
         emit(figure("postgres_single_row_commits_per_second", anchor, "commits/s"))
-        samples = measure(pg_url, amqp, count, runs, threads=2, processes=1)
+        samples = measure(pg_url, amqp, count, runs, threads=1, processes=2)
         emit(
             figure(
                 "requisitions_submit_to_tasks_postgres_rabbitmq",

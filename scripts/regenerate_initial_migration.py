@@ -15,7 +15,7 @@ from procure.store.migrate import autogenerate
 VERSIONS = Path(__file__).resolve().parents[1] / "procure" / "store" / "migrations" / "versions"
 
 TRIGGERS = """
-    # The audit trail is append-only: the database itself refuses UPDATE and DELETE.
+    # The audit trail is append-only: the database itself refuses UPDATE, DELETE and TRUNCATE.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -24,6 +24,10 @@ TRIGGERS = """
         op.execute(
             "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
             "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()"
         )
     else:
         for verb in ("UPDATE", "DELETE"):
@@ -35,6 +39,7 @@ TRIGGERS = """
 
 DROP_TRIGGERS = """    if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_event_no_change ON audit_event")
+        op.execute("DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event")
         op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
 """
 

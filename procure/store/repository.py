@@ -6,11 +6,12 @@ SQLAlchemy Core ``insert`` with lists of rows (one round trip per table per batc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import JSON, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from procure.domain.approval import ApprovalTask, TaskState
@@ -32,6 +33,30 @@ REFERENCE_TABLES: tuple[type[Any], ...] = (
     t.CostCentreRow,
     t.PersonRow,
 )
+
+
+def bulk_insert(session: Session, table: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows: COPY on PostgreSQL (one stream, no per-row statement), executemany
+    elsewhere. Rows are plain column → value dicts; JSON columns are serialised here."""
+    if not rows:
+        return
+    core = table.__table__
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    json_columns = {c.name for c in core.columns if isinstance(c.type, JSON)}
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cur, cur.copy(f"COPY {core.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                    for c in columns
+                ]
+            )
 
 
 # -- reference data ----------------------------------------------------------------------------
@@ -105,7 +130,7 @@ def format_number(prefix: str, year: int, value: int) -> str:
 def append_events(session: Session, events: Iterable[Event]) -> None:
     values = [mapping.event_values(e) for e in events]
     if values:
-        session.execute(insert(t.AuditEventRow), values)
+        bulk_insert(session, t.AuditEventRow, values)
 
 
 def events_for(session: Session, entity_ids: Sequence[str]) -> list[t.AuditEventRow]:
@@ -122,12 +147,13 @@ def insert_requisitions(session: Session, reqs: Sequence[Requisition]) -> None:
     if not reqs:
         return
     now = reqs[0].submitted_at
-    session.execute(
-        insert(t.RequisitionRow),
+    bulk_insert(
+        session,
+        t.RequisitionRow,
         [{**mapping.requisition_row_values(r), "updated_at": now, "route": None} for r in reqs],
     )
     lines = [v for r in reqs for v in mapping.requisition_line_values(r)]
-    session.execute(insert(t.RequisitionLineRow), lines)
+    bulk_insert(session, t.RequisitionLineRow, lines)
 
 
 def update_requisition(
@@ -275,7 +301,7 @@ def requisition_ids_in_state(
 # -- tasks -----------------------------------------------------------------------------------
 def insert_tasks(session: Session, tasks: Sequence[ApprovalTask]) -> None:
     if tasks:
-        session.execute(insert(t.ApprovalTaskRow), [mapping.task_values(x) for x in tasks])
+        bulk_insert(session, t.ApprovalTaskRow, [mapping.task_values(x) for x in tasks])
 
 
 def update_task(session: Session, task: ApprovalTask) -> None:
