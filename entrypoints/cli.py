@@ -166,6 +166,17 @@ def requisition_amend(number: str, file: Path, as_user: AsUser, as_json: JsonOut
     _emit(view, as_json, render.requisition)
 
 
+@req_app.command("choose-supplier")
+def requisition_choose_supplier(number: str, supplier: str, as_user: AsUser) -> None:
+    """Procurement names the supplier of a requisition that only suggested one."""
+    from procure.services import requisitions
+
+    with _app() as a:
+        req = requisitions.choose_supplier(a.ctx, number, supplier, by=as_user)
+        a.drain()
+    typer.echo(f"{req.number}: supplier {supplier} chosen")
+
+
 @req_app.command("withdraw")
 def requisition_withdraw(number: str, as_user: AsUser) -> None:
     from procure.services import requisitions

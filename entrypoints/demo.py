@@ -8,6 +8,7 @@ shows what happened. Exit status 0 only if every scripted outcome happened.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -352,6 +353,15 @@ def summary(story: Story) -> str:
     return "\n".join(out)
 
 
+def _procure_command() -> str:
+    """How this user can call procure again: the venv's script, relative when it is nearby."""
+    script = Path(sys.executable).parent / "procure"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script) if script.exists() else "procure"
+
+
 def run_demo(database: str = "procure-demo.db") -> int:
     path = Path(database)
     for suffix in ("", "-wal", "-shm"):
@@ -366,7 +376,7 @@ def run_demo(database: str = "procure-demo.db") -> int:
         print(summary(story))
         print(
             f"\nThe demo database is {path.resolve()}; try:\n"
-            f"  PROCURE_DATABASE_URL=sqlite:///{path} procure requisition show "
+            f"  PROCURE_DATABASE_URL=sqlite:///{path} {_procure_command()} requisition show "
             f"{story.numbers['ict']}"
         )
         return 0 if all(ok for _, ok in story.checks) else 1

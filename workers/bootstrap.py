@@ -42,7 +42,7 @@ class ActorDispatcher:
                 to_route.append(e.entity_id)
             elif e.name == ev.TASK_DECIDED and e.data.get("decision") == "approve":
                 self.actors.advance_requisition.send(e.data["requisition_id"])
-            elif e.name == ev.REQUISITION_APPROVED:
+            elif e.name in (ev.REQUISITION_APPROVED, ev.SUPPLIER_CHOSEN):
                 self.actors.issue_purchase_order.send(e.entity_id)
         for i in range(0, len(to_route), actor_module.ROUTE_BATCH):
             self.actors.route_requisitions.send(to_route[i : i + actor_module.ROUTE_BATCH])

@@ -22,7 +22,7 @@ from procure.domain.money import ZERO, line_net, money, places, vat_on
 from procure.domain.reference import ReferenceData
 from procure.domain.unit_codes import is_unit_code
 from procure.domain.workflow import next_state
-from procure.errors import FieldProblem, NotAllowed, ValidationFailed
+from procure.errors import FieldProblem, InvalidTransition, NotAllowed, ValidationFailed
 
 
 class ApprovalState(StrEnum):
@@ -267,6 +267,39 @@ class Requisition:
         if actor_id != self.requester_id:
             raise NotAllowed(f"only the requester may withdraw {self.number}", code="not_requester")
         self._transition("withdraw", at, actor_id)
+
+    def choose_supplier(
+        self, supplier_id: str, reference: ReferenceData, *, at: datetime, by: str
+    ) -> None:
+        """Procurement names the supplier of a requisition that only suggested one."""
+        supplier = reference.suppliers.get(supplier_id)
+        if supplier is None or not supplier.active:
+            raise ValidationFailed(
+                [FieldProblem("supplier", "unknown", f"no active supplier '{supplier_id}'")],
+                what=f"supplier for {self.number}",
+            )
+        if self.order_state is OrderState.ORDERED or self.approval_state in (
+            ApprovalState.REJECTED,
+            ApprovalState.WITHDRAWN,
+        ):
+            raise InvalidTransition(
+                f"cannot choose a supplier for {self.number}: it is "
+                f"{self.approval_state.value.replace('_', ' ')}, {self.order_state.value}"
+            )
+        before = self.snapshot()
+        previous = self.supplier_id
+        self.supplier_id = supplier_id
+        self._record(
+            ev.SUPPLIER_CHOSEN,
+            at,
+            by,
+            before=before,
+            data={
+                "supplier": supplier_id,
+                "previous": previous,
+                "suggested": self.suggested_supplier,
+            },
+        )
 
     def mark_ordered(self, at: datetime, po_number: str) -> None:
         before = self.snapshot()

@@ -58,6 +58,10 @@ def describe(e: t.AuditEventRow, ref: ReferenceData) -> str:
             return f"returned for information{(' by ' + who) if who else ''}: {d.get('question')}"
         case ev.REQUISITION_AMENDED:
             return f"amended by {who}: net £{d.get('old_net_total')} → £{d.get('new_net_total')}"
+        case ev.SUPPLIER_CHOSEN:
+            return f"supplier {d.get('supplier')} chosen by {who} (suggested: {d.get('suggested')})"
+        case "PurchaseOrderOnHold":
+            return f"purchase order on hold: {d.get('why')}"
         case ev.REQUISITION_WITHDRAWN:
             return f"withdrawn by {who}"
         case ev.PURCHASE_ORDER_ISSUED:

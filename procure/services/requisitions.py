@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from procure.domain.reference import Role
 from procure.domain.requisition import Requisition, RequisitionDraft
+from procure.errors import NotAllowed
 from procure.services.approvals import cancel_open_tasks
 from procure.services.context import ServiceContext
 from procure.store import repository as repo
@@ -54,6 +56,24 @@ def withdraw(ctx: ServiceContext, key: str, *, by: str) -> Requisition:
         req = repo.get_requisition(u.session, key, for_update=True)
         req.withdraw(now, by)
         cancel_open_tasks(u, req, now, f"{req.number} was withdrawn by the requester")
+        repo.update_requisition(u.session, req, at=now)
+        u.record(req)
+    return req
+
+
+def choose_supplier(ctx: ServiceContext, key: str, supplier_id: str, *, by: str) -> Requisition:
+    """Procurement chooses the supplier for a requisition that only suggested one; an approved
+    requisition then gets its purchase order."""
+    now = ctx.clock()
+    with ctx.unit() as u:
+        ref = ctx.reference(u.session)
+        person = ref.people.get(by)
+        if person is None or not (person.has_role(Role.PROCUREMENT) or person.has_role(Role.ADMIN)):
+            raise NotAllowed(
+                f"{by} may not choose suppliers: procurement only", code="not_procurement"
+            )
+        req = repo.get_requisition(u.session, key, for_update=True)
+        req.choose_supplier(supplier_id, ref, at=now, by=by)
         repo.update_requisition(u.session, req, at=now)
         u.record(req)
     return req

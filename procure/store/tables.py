@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from procure.store.types import ExactDecimal
@@ -232,7 +232,6 @@ class NumberSequenceRow(SQLModel, table=True):
     """Gap-free document numbers: the counter moves in the same transaction as the document."""
 
     __tablename__ = "number_sequence"
-    __table_args__ = (UniqueConstraint("prefix", "year"),)
     prefix: str = Field(primary_key=True, max_length=8)
     year: int = Field(primary_key=True)
     last_value: int = 0

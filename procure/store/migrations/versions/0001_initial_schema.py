@@ -100,7 +100,6 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("last_value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("prefix", "year"),
-        sa.UniqueConstraint("prefix", "year"),
     )
     op.create_table(
         "person",
