@@ -28,6 +28,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

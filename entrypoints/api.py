@@ -54,6 +54,7 @@ from workers.bootstrap import App
 log = logging.getLogger("procure.api")
 
 MAX_BODY_BYTES = 1_048_576
+MAX_UPLOAD = 20 * 1024 * 1024
 STATUS_OF: tuple[tuple[type[ProcureError], int], ...] = (
     (ValidationFailed, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (NotFound, status.HTTP_404_NOT_FOUND),
@@ -407,18 +408,24 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 class BodySizeLimit:
     """Refuse request bodies above ``max_bytes`` with 413, by Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, upload_max_bytes: int = MAX_UPLOAD
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Invoice files may be larger than JSON bodies; everything else keeps the 1 MB limit.
+        is_upload = scope["path"].rstrip("/") == "/invoices" and scope["method"] == "POST"
+        limit = self.upload_max_bytes if is_upload else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if not declared.isdigit() or int(declared) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -431,8 +438,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -442,10 +449,10 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         body = {
             "code": "body_too_large",
-            "message": f"request body larger than {self.max_bytes} bytes (1 MB)",
+            "message": f"request body larger than {limit:,} bytes",
         }
         await _error(status.HTTP_413_CONTENT_TOO_LARGE, body)(scope, receive, send)
 
@@ -483,6 +490,7 @@ def create_app(app: App | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) 
             {"name": "requisitions", "description": "Raise, follow, amend and withdraw."},
             {"name": "approval tasks", "description": "My inbox, and decisions on tasks."},
             {"name": "purchase orders", "description": "Orders and goods receipts."},
+            {"name": "supplier invoices", "description": "Upload, view and quarantine."},
             {"name": "system", "description": "Identity and health."},
         ],
     )
@@ -494,6 +502,14 @@ def create_app(app: App | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) 
     api.add_exception_handler(RequestValidationError, _request_invalid)
     api.add_exception_handler(StarletteHTTPException, _http_error)
     api.add_exception_handler(Exception, _unexpected)
-    for router in (requisitions_router, tasks_router, orders_router, system_router):
+    from entrypoints.api_invoices import invoices_router
+
+    for router in (
+        requisitions_router,
+        tasks_router,
+        orders_router,
+        system_router,
+        invoices_router,
+    ):
         api.include_router(router)
     return api

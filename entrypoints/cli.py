@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from entrypoints import render
-from procure.errors import ProcureError, ValidationFailed
+from procure.errors import FieldProblem, ProcureError, ValidationFailed
 
 app = typer.Typer(no_args_is_help=True, help="Electronic procurement: requisitions to orders.")
 db_app = typer.Typer(help="Database schema.")
@@ -29,6 +29,7 @@ receipt_app = typer.Typer(help="Goods receipts.")
 token_app = typer.Typer(help="API tokens.")
 policy_app = typer.Typer(help="Approval policy.")
 bench_app = typer.Typer(help="Benchmarks (JSON lines).")
+invoice_app = typer.Typer(help="Supplier invoices and credit notes (UBL, CII, Excel).")
 app.add_typer(db_app, name="db")
 app.add_typer(req_app, name="requisition")
 app.add_typer(task_app, name="task")
@@ -37,6 +38,7 @@ app.add_typer(receipt_app, name="receipt")
 app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
+app.add_typer(invoice_app, name="invoice")
 
 T = TypeVar("T")
 AsUser = Annotated[str, typer.Option("--as", help="Who is acting (a person id).")]
@@ -325,6 +327,111 @@ def receipt_record(
     _emit(view, as_json, render.order)
 
 
+# -- supplier invoices -------------------------------------------------------------------------
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _read_upload(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_UPLOAD:
+        raise ValidationFailed(
+            [FieldProblem("file", "too_large", f"{size:,} bytes; the limit is {MAX_UPLOAD:,}")],
+            what=str(path),
+        )
+    return path.read_bytes()
+
+
+@invoice_app.command("parse")
+def invoice_parse(file: Path, as_json: JsonOut = False) -> None:
+    """Parse and validate one document; exit 0 if accepted, 1 if rejected (findings on stderr)."""
+    from procure.einvoice.json_view import outcome_json
+    from procure.einvoice.reader import read_document
+
+    try:
+        outcome = read_document(_read_upload(file), filename=file.name)
+    except (OSError, ProcureError) as exc:
+        typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    body = outcome_json(outcome)
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        typer.echo(render.invoice(body))
+    for f in outcome.findings:
+        if f.severity == "fatal" or not outcome.accepted:
+            where = f" at {f.location}" if f.location else ""
+            typer.echo(f"{f.severity} [{f.rule}]{where}: {f.message}", err=True)
+    raise typer.Exit(0 if outcome.accepted else 1)
+
+
+@invoice_app.command("ingest")
+def invoice_ingest(
+    paths: list[Path],
+    as_json: JsonOut = False,
+    source: Annotated[str, typer.Option(help="Where the files came from")] = "cli",
+) -> None:
+    """Take in files or folders: originals kept, rejects quarantined, duplicates recognised."""
+    from procure.services.intake import Received, ingest_many
+
+    files = sorted(
+        {f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()}
+    )
+    results = []
+    with _app(as_json) as a:
+        batch: list[Received] = []
+        with typer.progressbar(files, label="ingesting", file=sys.stderr, hidden=as_json) as bar:
+            for f in bar:
+                batch.append(Received(_read_upload(f), f.name, source))
+                if len(batch) >= 100:
+                    results += ingest_many(a.ctx, batch)
+                    batch = []
+        if batch:
+            results += ingest_many(a.ctx, batch)
+    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "duplicate")}
+    if as_json:
+        typer.echo(
+            json.dumps({"counts": counts, "documents": [r.as_dict() for r in results]}, indent=2)
+        )
+        return
+    for r in results:
+        if r.status != "accepted":
+            reasons = "; ".join(
+                f"{f['rule']}: {f['message']}" for f in r.findings if f["severity"] == "fatal"
+            )[:300]
+            extra = f" (duplicate of {r.duplicate_of})" if r.duplicate_of else f": {reasons}"
+            typer.echo(f"  {r.status:<9} {r.filename}{extra}")
+    typer.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@invoice_app.command("show")
+def invoice_show(document_id: str, as_json: JsonOut = False) -> None:
+    """A received document: status, findings, and its events."""
+    from procure.services.intake import invoice_view
+
+    with _app(as_json, drain=False) as a:
+        view = invoice_view(a.ctx, document_id)
+    _emit(view, as_json, lambda v: json.dumps(v, indent=2, default=str))
+
+
+@invoice_app.command("quarantine")
+def invoice_quarantine(as_json: JsonOut = False) -> None:
+    """Rejected documents and why."""
+    from procure.services.intake import quarantine
+
+    with _app(as_json, drain=False) as a:
+        rows = quarantine(a.ctx)
+    _emit(rows, as_json, render.quarantine)
+
+
+@invoice_app.command("template")
+def invoice_template(file: Path) -> None:
+    """Write a clean Excel invoice template suppliers can fill in."""
+    from procure.einvoice.xlsx import write_template
+
+    write_template(file)
+    typer.echo(f"wrote {file}")
+
+
 # -- runtime -----------------------------------------------------------------------------------
 @app.command("worker")
 def worker(threads: Annotated[int | None, typer.Option()] = None) -> None:
@@ -376,6 +483,20 @@ def bench_requisitions(
     from benchmarks.requisitions import main as bench_main
 
     bench_main(count=count, runs=runs, embedded=embedded, postgres=postgres)
+
+
+@bench_app.command("intake")
+def bench_intake(
+    runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 5,
+    corpus: Annotated[Path, typer.Option(help="The conformance corpus")] = Path("../shared/corpus"),
+    postgres: Annotated[
+        bool, typer.Option(help="Also measure through the store on PostgreSQL")
+    ] = True,
+) -> None:
+    """Intake documents/s beside the raw lxml floor; lines/s; Excel rows/s; store invoices/s."""
+    from benchmarks.intake import main as bench_main
+
+    bench_main(runs=runs, corpus=corpus, postgres=postgres)
 
 
 def main() -> None:

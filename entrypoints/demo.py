@@ -43,6 +43,7 @@ class Story:
     numbers: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    invoices: list[tuple[str, Any]] = field(default_factory=list)
 
     def submit(
         self,
@@ -301,6 +302,22 @@ def run_story(story: Story) -> None:
         queries.order_view(app.ctx, po_ict)["receipt_state"] == "partially_received",
     )
 
+    # Suppliers invoice: UBL, CII, Excel, a credit note, a wrong total, and a resend.
+    from entrypoints.demo_invoices import send_invoices
+
+    story.invoices = send_invoices(app, s.numbers, story.clock().date())
+    status = [r.status for _, r in story.invoices]
+    s.check(
+        "invoices in UBL, CII and Excel and a credit note are accepted",
+        status[:4] == ["accepted"] * 4,
+    )
+    s.check(
+        "the invoice whose total does not add up is quarantined with its rule",
+        status[4] == "rejected"
+        and any(f["rule"] == "BR-CO-16" for f in story.invoices[4][1].findings),
+    )
+    s.check("the invoice sent twice is recognised as a duplicate", status[5] == "duplicate")
+
 
 def summary(story: Story) -> str:
     app = story.app
@@ -347,6 +364,17 @@ def summary(story: Story) -> str:
     for e in views["ict"]["timeline"]:
         out.append(f"  {e['at']}  {e['summary']}")
     out.append("")
+    if story.invoices:
+        out.append("")
+        out.append(f"Supplier invoices received: {len(story.invoices)}")
+        for what, r in story.invoices:
+            line = f"  {r.status:<9} {what}: {r.filename}"
+            if r.status == "rejected":
+                fatal = [f for f in r.findings if f["severity"] == "fatal"]
+                line += "".join(f"\n      [{f['rule']}] {f['message']}" for f in fatal[:3])
+            if r.duplicate_of:
+                line += f" (duplicate of {r.duplicate_of[:8]}…)"
+            out.append(line)
     failed = [w for w, ok in story.checks if not ok]
     out.append(f"Checks: {len(story.checks) - len(failed)} of {len(story.checks)} as expected")
     out.extend(f"  FAILED: {w}" for w in failed)

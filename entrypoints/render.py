@@ -84,3 +84,42 @@ def order(view: dict[str, Any]) -> str:
         lines = ", ".join(f"line {x['po_line']}: {x['quantity']}" for x in r["lines"])
         out.append(f"  {kind} {r['number']} on {r['received_on']} by {r['recorded_by']}: {lines}")
     return "\n".join(out)
+
+
+def invoice(body: dict[str, Any]) -> str:
+    verdict = "ACCEPTED" if body.get("accepted") else "REJECTED"
+    if body.get("number") is None and not body.get("lines"):
+        return f"{verdict}: not a readable invoice"
+    seller, buyer, t = body["seller"], body["buyer"], body["totals"]
+    kind = "credit note" if body["kind"] == "credit_note" else "invoice"
+    out = [
+        f"{verdict} {kind} {body['number']} ({body['syntax']}, type {body['type_code']})",
+        f"  issued {body['issue_date']}  due {body['due_date']}  currency {body['currency']}",
+        f"  seller {seller['name']}  VAT {seller['vat_id']}",
+        f"  buyer  {buyer['name']}  reference {body['buyer_reference']}  order {body['order_reference']}",
+    ]
+    for ln in body["lines"]:
+        out.append(
+            f"    {ln['id']:>4}. {str(ln['item_name'])[:40]:<40} {ln['quantity']} {ln['unit_code']}"
+            f" x {ln['unit_price']} = {ln['net_amount']}  VAT {ln['vat_category']} {ln['vat_rate']}"
+        )
+    for v in body["vat_breakdown"]:
+        out.append(f"  VAT {v['category']} {v['rate']}%: {v['taxable_amount']} → {v['tax_amount']}")
+    out.append(
+        f"  net {t['line_net']}  excl. VAT {t['tax_exclusive']}  VAT {t['tax']}"
+        f"  incl. VAT {t['tax_inclusive']}  payable {t['payable']}"
+    )
+    warnings = [f for f in body["findings"] if f["severity"] != "fatal"]
+    for f in warnings:
+        out.append(f"  {f['severity']} [{f['rule']}]: {f['message']}")
+    return "\n".join(out)
+
+
+def quarantine(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "Quarantine is empty."
+    out = [f"{len(rows)} rejected document(s):"]
+    for r in rows:
+        out.append(f"  {r['id']}  {r['filename']}  received {r['received_at']}")
+        out.extend(f"      {reason}" for reason in r["reasons"][:5])
+    return "\n".join(out)

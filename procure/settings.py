@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         default=30, ge=0, description="Work left this long without progress is sent again."
     )
     sqlite_busy_timeout_ms: int = Field(default=30000, ge=0)
+    inbox_dir: Path | None = Field(
+        default=None, description="A folder the workers watch for supplier invoice files."
+    )
+    inbox_scan_seconds: int = Field(default=10, ge=1)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     @field_validator("database_url")
     @classmethod

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dramatiq
 
 from procure.errors import ProcureError
-from procure.services import approvals, orders, recovery
+from procure.services import approvals, inbox, orders, recovery
 from procure.services.context import ServiceContext
 
 log = logging.getLogger("procure.workers")
@@ -29,6 +30,7 @@ class Actors:
     issue_purchase_order: dramatiq.Actor[[str], None]
     escalate_overdue: dramatiq.Actor[[str | None], None]
     reconcile: dramatiq.Actor[[int], None]
+    scan_inbox: dramatiq.Actor[[str], None]
 
 
 def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
@@ -49,6 +51,9 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
     def reconcile(quiet_for_seconds: int = 0) -> None:
         send_pending(actors, recovery.pending_work(ctx, quiet_for_seconds=quiet_for_seconds))
 
+    def scan_inbox(folder: str) -> None:
+        inbox.scan_inbox(ctx, Path(folder))
+
     actors = Actors(
         route_requisitions=dramatiq.actor(
             route_requisitions, actor_name="route_requisitions", **options
@@ -61,6 +66,7 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
         ),
         escalate_overdue=dramatiq.actor(escalate_overdue, actor_name="escalate_overdue", **options),
         reconcile=dramatiq.actor(reconcile, actor_name="reconcile", **options),
+        scan_inbox=dramatiq.actor(scan_inbox, actor_name="scan_inbox", **options),
     )
     return actors
 

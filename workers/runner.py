@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
 from workers.bootstrap import bootstrap
@@ -36,12 +37,17 @@ def run_worker(threads: int | None = None, *, stop: threading.Event | None = Non
         "embedded" if app.embedded else "RabbitMQ",
         sent,
     )
-    sweep = app.settings.escalation_sweep_seconds
-    quiet = app.settings.reconcile_after_seconds
+    settings = app.settings
+    inbox = str(settings.inbox_dir) if settings.inbox_dir else None
+    next_sweep = time.monotonic() + settings.escalation_sweep_seconds
     try:
-        while not stop.wait(timeout=sweep):
-            app.actors.escalate_overdue.send(None)
-            app.actors.reconcile.send(quiet)
+        while not stop.wait(timeout=settings.inbox_scan_seconds if inbox else 1.0):
+            if inbox:
+                app.actors.scan_inbox.send(inbox)
+            if time.monotonic() >= next_sweep:
+                app.actors.escalate_overdue.send(None)
+                app.actors.reconcile.send(settings.reconcile_after_seconds)
+                next_sweep = time.monotonic() + settings.escalation_sweep_seconds
     finally:
         app.close()
         log.info("worker stopped")

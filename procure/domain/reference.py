@@ -109,6 +109,18 @@ class Delegation:
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """The council itself: the buyer on every invoice it receives."""
+
+    name: str = "Wyvern Vale District Council"
+    vat_number: str | None = "GB888801276"
+    address_line: str = "Civic Centre, Market Street"
+    city: str = "Wyvern"
+    postcode: str = "WV1 1AA"
+    country: str = "GB"
+
+
+@dataclass(frozen=True)
 class ReferenceData:
     """Everything the policy and validation need to know about the council, looked up by id."""
 

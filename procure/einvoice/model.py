@@ -171,6 +171,9 @@ class Payment(Frozen):
     """BT-89 mandate reference identifier (direct debit, BG-19)."""
     debited_account: str | None = None
     """BT-91 debited account identifier."""
+    creditor_id: str | None = None
+    """BT-90 bank assigned creditor identifier (UBL: seller or payee PartyIdentification/ID
+    with schemeID SEPA; CII: ram:CreditorReferenceID)."""
 
 
 class AllowanceCharge(Frozen):

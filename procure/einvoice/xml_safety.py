@@ -61,7 +61,7 @@ def parse_xml(data: bytes, limits: Limits = Limits()) -> etree._Element:
         raise XmlRejected("not_xml", "this is a PDF, not XML")
     if b"\x00" in data[:1024] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise XmlRejected("not_xml", "this is a binary file, not XML")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or _declares_doctype_wide(data):
         raise XmlRejected(
             "doctype_refused",
             "the document declares a DOCTYPE or entities; e-invoices never need one, and they "
@@ -71,10 +71,36 @@ def parse_xml(data: bytes, limits: Limits = Limits()) -> etree._Element:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
+        if "Excessive depth" in (exc.msg or ""):
+            raise XmlRejected(
+                "too_deep", f"elements nested deeper than {limits.max_depth}", line, column
+            ) from None
         raise XmlRejected("malformed", f"not well-formed XML: {exc.msg}", line, column) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        # The byte check above misses other encodings (UTF-16); the parsed tree does not.
+        raise XmlRejected(
+            "doctype_refused",
+            "the document declares a DOCTYPE or entities; e-invoices never need one, and they "
+            "can be used to attack a parser",
+        )
     if _depth(root, limits.max_depth) > limits.max_depth:
         raise XmlRejected("too_deep", f"elements nested deeper than {limits.max_depth}")
     return root
+
+
+def _declares_doctype_wide(data: bytes) -> bool:
+    """The same check for UTF-16/32 documents, whose markup is not ASCII bytes."""
+    for bom, codec in (
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            text = data[len(bom) :].decode(codec, errors="ignore")
+            return "<!DOCTYPE" in text or "<!ENTITY" in text
+    return False
 
 
 def _depth(root: etree._Element, cap: int) -> int:

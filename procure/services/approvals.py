@@ -81,7 +81,9 @@ def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
             return 0
         ref = ctx.reference(u.session)
         window = timedelta(days=ctx.policy.anti_splitting_window_days)
-        pairs = {(r.requester_id, r.supplier_id) for r in reqs if r.supplier_id}
+        pairs: set[tuple[str, str | None]] = {
+            (r.requester_id, r.supplier_id) for r in reqs if r.supplier_id
+        }
         since = min(r.submitted_at for r in reqs) - window - timedelta(days=1)
         related, numbers = repo.related_spend(u.session, pairs, since)
         by_pair: dict[tuple[str, str | None], list[RelatedSpend]] = defaultdict(list)
@@ -307,8 +309,11 @@ def advance_requisition(ctx: ServiceContext, requisition_id: str) -> str:
     """Move an approval chain on after a decision: next step's task, or final approval."""
     now = ctx.clock()
     with ctx.unit() as u:
-        [req] = repo.get_requisitions(u.session, [requisition_id], for_update=True) or [None]
-        if req is None or req.approval_state is not ApprovalState.PENDING_APPROVAL:
+        found = repo.get_requisitions(u.session, [requisition_id], for_update=True)
+        if not found:
+            return "nothing_to_do"
+        [req] = found
+        if req.approval_state is not ApprovalState.PENDING_APPROVAL:
             return "nothing_to_do"
         tasks = [
             t

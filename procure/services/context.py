@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from procure.domain.calendar import WorkingCalendar, england_and_wales_calendar
 from procure.domain.events import Event
 from procure.domain.policy import ApprovalPolicy
-from procure.domain.reference import ReferenceData
+from procure.domain.reference import Organisation, ReferenceData
 from procure.ports import Clock, EventDispatcher, IdFactory, NullDispatcher
 from procure.store import repository as repo
 from procure.store.database import Database
@@ -57,6 +57,7 @@ class ServiceContext:
     clock: Clock = utc_now
     new_id: IdFactory = new_uuid
     dispatch: EventDispatcher = field(default_factory=NullDispatcher)
+    council: Organisation = field(default_factory=Organisation)
     calendar: WorkingCalendar = field(
         default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from procure.domain.requisition import ApprovalState, OrderState
 from procure.services.context import ServiceContext
@@ -35,28 +36,29 @@ def pending_work(ctx: ServiceContext, *, quiet_for_seconds: int = 0) -> PendingW
     with ctx.db.reading() as s:
         to_route = list(
             s.scalars(
-                select(R.id).where(
-                    R.approval_state == ApprovalState.SUBMITTED.value, R.updated_at <= before
+                select(col(R.id)).where(
+                    col(R.approval_state) == ApprovalState.SUBMITTED.value,
+                    col(R.updated_at) <= before,
                 )
             )
-        )  # type: ignore[arg-type]
-        open_reqs = select(T.requisition_id).where(T.state == "open")  # type: ignore[arg-type]
+        )
+        open_reqs = select(col(T.requisition_id)).where(col(T.state) == "open")
         to_advance = list(
             s.scalars(
-                select(R.id).where(
-                    R.approval_state == ApprovalState.PENDING_APPROVAL.value,  # type: ignore[arg-type]
-                    R.updated_at <= before,  # type: ignore[arg-type]
-                    R.id.not_in(open_reqs),  # type: ignore[attr-defined]
+                select(col(R.id)).where(
+                    col(R.approval_state) == ApprovalState.PENDING_APPROVAL.value,
+                    col(R.updated_at) <= before,
+                    col(R.id).not_in(open_reqs),
                 )
             )
         )
         to_order = list(
             s.scalars(
-                select(R.id).where(
-                    R.approval_state == ApprovalState.APPROVED.value,  # type: ignore[arg-type]
-                    R.order_state == OrderState.NOT_ORDERED.value,  # type: ignore[arg-type]
-                    R.supplier_id.is_not(None),  # type: ignore[union-attr]
-                    R.updated_at <= before,  # type: ignore[arg-type]
+                select(col(R.id)).where(
+                    col(R.approval_state) == ApprovalState.APPROVED.value,
+                    col(R.order_state) == OrderState.NOT_ORDERED.value,
+                    col(R.supplier_id).is_not(None),
+                    col(R.updated_at) <= before,
                 )
             )
         )

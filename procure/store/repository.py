@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import JSON, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from procure.domain.approval import ApprovalTask, TaskState
 from procure.domain.events import Event
@@ -23,6 +24,9 @@ from procure.domain.requisition import LIVE_STATES, Requisition
 from procure.errors import NotFound
 from procure.store import mapping
 from procure.store import tables as t
+
+if TYPE_CHECKING:
+    import psycopg
 
 REFERENCE_TABLES: tuple[type[Any], ...] = (
     t.DelegationRow,
@@ -46,8 +50,9 @@ def bulk_insert(session: Session, table: type[Any], rows: Sequence[dict[str, Any
         return
     columns = list(rows[0])
     json_columns = {c.name for c in core.columns if isinstance(c.type, JSON)}
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    raw = cast("psycopg.Connection[Any]", dbapi)
     names = ", ".join(f'"{c}"' for c in columns)
     with raw.cursor() as cur, cur.copy(f"COPY {core.name} ({names}) FROM STDIN") as copy:
         for row in rows:
@@ -78,7 +83,7 @@ def load_reference(session: Session) -> ReferenceData:
 def reference_stamp(session: Session) -> int | None:
     """Id of the latest ReferenceDataLoaded event: changes whenever reference data is replaced."""
     stmt = select(func.max(t.AuditEventRow.id)).where(
-        t.AuditEventRow.event_name == "ReferenceDataLoaded"  # type: ignore[arg-type]
+        col(t.AuditEventRow.event_name) == "ReferenceDataLoaded"
     )
     return session.scalar(stmt)
 
@@ -96,9 +101,12 @@ def next_numbers(session: Session, prefix: str, year: int, count: int = 1) -> li
     """Reserve ``count`` consecutive numbers; gap-free because it commits with the documents."""
     stmt = (
         update(t.NumberSequenceRow)
-        .where(t.NumberSequenceRow.prefix == prefix, t.NumberSequenceRow.year == year)  # type: ignore[arg-type]
-        .values(last_value=t.NumberSequenceRow.last_value + count)
-        .returning(t.NumberSequenceRow.last_value)
+        .where(
+            col(t.NumberSequenceRow.prefix) == prefix,
+            col(t.NumberSequenceRow.year) == year,
+        )
+        .values(last_value=col(t.NumberSequenceRow.last_value) + count)
+        .returning(col(t.NumberSequenceRow.last_value))
     )
     last = session.execute(stmt).scalar_one_or_none()
     if last is None:
@@ -136,8 +144,8 @@ def append_events(session: Session, events: Iterable[Event]) -> None:
 def events_for(session: Session, entity_ids: Sequence[str]) -> list[t.AuditEventRow]:
     stmt = (
         select(t.AuditEventRow)
-        .where(t.AuditEventRow.entity_id.in_(entity_ids))  # type: ignore[attr-defined]
-        .order_by(t.AuditEventRow.id)  # type: ignore[arg-type]
+        .where(col(t.AuditEventRow.entity_id).in_(entity_ids))
+        .order_by(col(t.AuditEventRow.id))
     )
     return list(session.scalars(stmt))
 
@@ -167,10 +175,12 @@ def update_requisition(
     values = {**mapping.requisition_row_values(req), "updated_at": at}
     if route is not None:
         values["route"] = route
-    session.execute(update(t.RequisitionRow).where(t.RequisitionRow.id == req.id).values(values))  # type: ignore[arg-type]
+    session.execute(
+        update(t.RequisitionRow).where(col(t.RequisitionRow.id) == req.id).values(values)
+    )
     if replace_lines:
         session.execute(
-            delete(t.RequisitionLineRow).where(t.RequisitionLineRow.requisition_id == req.id)  # type: ignore[arg-type]
+            delete(t.RequisitionLineRow).where(col(t.RequisitionLineRow.requisition_id) == req.id)
         )
         session.execute(insert(t.RequisitionLineRow), mapping.requisition_line_values(req))
 
@@ -201,12 +211,10 @@ def update_routed_requisitions(
 
 def find_requisition_row(session: Session, key: str) -> t.RequisitionRow:
     """By id or by number (``REQ-2026-000001``)."""
-    column = t.RequisitionRow.number if key.upper().startswith("REQ-") else t.RequisitionRow.id
-    row = session.scalars(
-        select(t.RequisitionRow).where(
-            column == key.upper() if key.upper().startswith("REQ-") else column == key
-        )
-    ).first()  # type: ignore[arg-type]
+    by_number = key.upper().startswith("REQ-")
+    column = col(t.RequisitionRow.number) if by_number else col(t.RequisitionRow.id)
+    value = key.upper() if by_number else key
+    row = session.scalars(select(t.RequisitionRow).where(column == value)).first()
     if row is None:
         raise NotFound(f"no requisition {key}")
     return row
@@ -238,7 +246,9 @@ def get_requisition(session: Session, key: str, *, for_update: bool = False) -> 
 
 
 def requisition_route(session: Session, req_id: str) -> dict[str, Any] | None:
-    return session.scalar(select(t.RequisitionRow.route).where(t.RequisitionRow.id == req_id))  # type: ignore[arg-type, call-overload]
+    return session.scalar(
+        select(col(t.RequisitionRow.route)).where(col(t.RequisitionRow.id) == req_id)
+    )
 
 
 def related_spend(
@@ -248,17 +258,18 @@ def related_spend(
     and their numbers by id (for showing which requisitions were added together)."""
     if not pairs:
         return [], {}
+    R = t.RequisitionRow  # noqa: N806 - table alias
     stmt = select(
-        t.RequisitionRow.id,
-        t.RequisitionRow.number,
-        t.RequisitionRow.requester_id,
-        t.RequisitionRow.supplier_id,
-        t.RequisitionRow.net_total,
-        t.RequisitionRow.submitted_at,
+        col(R.id),
+        col(R.number),
+        col(R.requester_id),
+        col(R.supplier_id),
+        col(R.net_total),
+        col(R.submitted_at),
     ).where(
-        tuple_(t.RequisitionRow.requester_id, t.RequisitionRow.supplier_id).in_(sorted(pairs)),  # type: ignore[arg-type]
-        t.RequisitionRow.submitted_at >= since,  # type: ignore[arg-type]
-        t.RequisitionRow.approval_state.in_([s.value for s in LIVE_STATES]),  # type: ignore[attr-defined]
+        tuple_(col(R.requester_id), col(R.supplier_id)).in_(sorted(pairs)),
+        col(R.submitted_at) >= since,
+        col(R.approval_state).in_([s.value for s in LIVE_STATES]),
     )
     rows = [r for r in session.execute(stmt) if (r.requester_id, r.supplier_id) in pairs]
     spend = [
@@ -279,8 +290,8 @@ def requisitions_of(
 ) -> list[t.RequisitionRow]:
     stmt = (
         select(t.RequisitionRow)
-        .where(t.RequisitionRow.requester_id == requester_id)  # type: ignore[arg-type]
-        .order_by(t.RequisitionRow.submitted_at.desc())  # type: ignore[attr-defined]
+        .where(col(t.RequisitionRow.requester_id) == requester_id)
+        .order_by(col(t.RequisitionRow.submitted_at).desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
@@ -289,12 +300,12 @@ def requisitions_of(
 def requisition_ids_in_state(
     session: Session, state: str, *, before: datetime, order_state: str | None = None
 ) -> list[str]:
-    stmt = select(t.RequisitionRow.id).where(
-        t.RequisitionRow.approval_state == state,  # type: ignore[arg-type]
-        t.RequisitionRow.updated_at <= before,  # type: ignore[arg-type]
+    stmt = select(col(t.RequisitionRow.id)).where(
+        col(t.RequisitionRow.approval_state) == state,
+        col(t.RequisitionRow.updated_at) <= before,
     )
     if order_state is not None:
-        stmt = stmt.where(t.RequisitionRow.order_state == order_state)  # type: ignore[arg-type]
+        stmt = stmt.where(col(t.RequisitionRow.order_state) == order_state)
     return list(session.scalars(stmt))
 
 
@@ -307,13 +318,13 @@ def insert_tasks(session: Session, tasks: Sequence[ApprovalTask]) -> None:
 def update_task(session: Session, task: ApprovalTask) -> None:
     session.execute(
         update(t.ApprovalTaskRow)
-        .where(t.ApprovalTaskRow.id == task.id)  # type: ignore[arg-type]
+        .where(col(t.ApprovalTaskRow.id) == task.id)
         .values(mapping.task_values(task))
     )
 
 
 def get_task(session: Session, task_id: str, *, for_update: bool = False) -> ApprovalTask:
-    stmt = select(t.ApprovalTaskRow).where(t.ApprovalTaskRow.id == task_id)  # type: ignore[arg-type]
+    stmt = select(t.ApprovalTaskRow).where(col(t.ApprovalTaskRow.id) == task_id)
     if for_update:
         stmt = stmt.with_for_update()
     row = session.scalars(stmt).first()
@@ -325,8 +336,8 @@ def get_task(session: Session, task_id: str, *, for_update: bool = False) -> App
 def tasks_of_requisition(session: Session, req_id: str) -> list[ApprovalTask]:
     stmt = (
         select(t.ApprovalTaskRow)
-        .where(t.ApprovalTaskRow.requisition_id == req_id)  # type: ignore[arg-type]
-        .order_by(t.ApprovalTaskRow.created_at, t.ApprovalTaskRow.step_no)  # type: ignore[arg-type]
+        .where(col(t.ApprovalTaskRow.requisition_id) == req_id)
+        .order_by(col(t.ApprovalTaskRow.created_at), col(t.ApprovalTaskRow.step_no))
     )
     return [mapping.task_from_row(r) for r in session.scalars(stmt)]
 
@@ -334,15 +345,16 @@ def tasks_of_requisition(session: Session, req_id: str) -> list[ApprovalTask]:
 def tasks_with_state(
     session: Session, state: TaskState, *, assignee_id: str | None = None
 ) -> list[ApprovalTask]:
-    stmt = select(t.ApprovalTaskRow).where(t.ApprovalTaskRow.state == state.value)  # type: ignore[arg-type]
+    stmt = select(t.ApprovalTaskRow).where(col(t.ApprovalTaskRow.state) == state.value)
     if assignee_id is not None:
-        stmt = stmt.where(t.ApprovalTaskRow.assignee_id == assignee_id)  # type: ignore[arg-type]
-    stmt = stmt.order_by(t.ApprovalTaskRow.created_at)  # type: ignore[arg-type]
+        stmt = stmt.where(col(t.ApprovalTaskRow.assignee_id) == assignee_id)
+    stmt = stmt.order_by(col(t.ApprovalTaskRow.created_at))
     return [mapping.task_from_row(r) for r in session.scalars(stmt)]
 
 
 def count_tasks(session: Session) -> dict[str, int]:
-    stmt = select(t.ApprovalTaskRow.state, func.count()).group_by(t.ApprovalTaskRow.state)
+    state_col = col(t.ApprovalTaskRow.state)
+    stmt = select(state_col, func.count()).group_by(state_col)
     return {str(state): int(n) for state, n in session.execute(stmt).tuples()}
 
 
@@ -356,11 +368,11 @@ def insert_order(session: Session, po: PurchaseOrder) -> None:
 def get_order(session: Session, key: str, *, for_update: bool = False) -> PurchaseOrder:
     """By number (``PO-2026-000001``), id, or the requisition's id."""
     cond = (
-        t.PurchaseOrderRow.number == key.upper()
+        col(t.PurchaseOrderRow.number) == key.upper()
         if key.upper().startswith("PO-")
-        else (t.PurchaseOrderRow.id == key) | (t.PurchaseOrderRow.requisition_id == key)
+        else (col(t.PurchaseOrderRow.id) == key) | (col(t.PurchaseOrderRow.requisition_id) == key)
     )
-    stmt = select(t.PurchaseOrderRow).where(cond)  # type: ignore[arg-type]
+    stmt = select(t.PurchaseOrderRow).where(cond)
     if for_update:
         stmt = stmt.with_for_update()
     row = session.scalars(stmt).first()
@@ -368,15 +380,17 @@ def get_order(session: Session, key: str, *, for_update: bool = False) -> Purcha
         raise NotFound(f"no purchase order {key}")
     lines = list(
         session.scalars(
-            select(t.PurchaseOrderLineRow).where(t.PurchaseOrderLineRow.purchase_order_id == row.id)  # type: ignore[arg-type]
+            select(t.PurchaseOrderLineRow).where(
+                col(t.PurchaseOrderLineRow.purchase_order_id) == row.id
+            )
         )
     )
     return mapping.order_from_rows(row, lines)
 
 
 def order_exists_for(session: Session, requisition_id: str) -> bool:
-    stmt = select(t.PurchaseOrderRow.id).where(
-        t.PurchaseOrderRow.requisition_id == requisition_id  # type: ignore[arg-type]
+    stmt = select(col(t.PurchaseOrderRow.id)).where(
+        col(t.PurchaseOrderRow.requisition_id) == requisition_id
     )
     return session.scalar(stmt) is not None
 
@@ -387,15 +401,15 @@ def save_receipt(session: Session, po: PurchaseOrder, receipt: GoodsReceipt) -> 
     session.execute(insert(t.GoodsReceiptLineRow), [ln.model_dump() for ln in lines])
     session.execute(
         update(t.PurchaseOrderRow)
-        .where(t.PurchaseOrderRow.id == po.id)  # type: ignore[arg-type]
+        .where(col(t.PurchaseOrderRow.id) == po.id)
         .values(receipt_state=po.receipt_state.value, status=po.status.value)
     )
     for ln in po.lines:
         session.execute(
             update(t.PurchaseOrderLineRow)
             .where(
-                t.PurchaseOrderLineRow.purchase_order_id == po.id,  # type: ignore[arg-type]
-                t.PurchaseOrderLineRow.line_no == ln.line_no,  # type: ignore[arg-type]
+                col(t.PurchaseOrderLineRow.purchase_order_id) == po.id,
+                col(t.PurchaseOrderLineRow.line_no) == ln.line_no,
             )
             .values(received_quantity=ln.received_quantity)
         )
@@ -408,15 +422,17 @@ def receipts_of(
     rows = list(
         session.scalars(
             select(t.GoodsReceiptRow)
-            .where(t.GoodsReceiptRow.purchase_order_id == po_id)  # type: ignore[arg-type]
-            .order_by(t.GoodsReceiptRow.recorded_at)  # type: ignore[arg-type]
+            .where(col(t.GoodsReceiptRow.purchase_order_id) == po_id)
+            .order_by(col(t.GoodsReceiptRow.recorded_at))
         )
     )
     out = []
     for r in rows:
         lines = list(
             session.scalars(
-                select(t.GoodsReceiptLineRow).where(t.GoodsReceiptLineRow.goods_receipt_id == r.id)  # type: ignore[arg-type]
+                select(t.GoodsReceiptLineRow).where(
+                    col(t.GoodsReceiptLineRow.goods_receipt_id) == r.id
+                )
             )
         )
         out.append((r, lines))
@@ -429,8 +445,8 @@ def save_token(session: Session, row: t.ApiTokenRow) -> None:
 
 
 def person_for_token_hash(session: Session, token_hash: str) -> str | None:
-    stmt = select(t.ApiTokenRow.person_id).where(
-        t.ApiTokenRow.token_hash == token_hash,  # type: ignore[arg-type]
-        t.ApiTokenRow.revoked_at.is_(None),  # type: ignore[union-attr]
+    stmt = select(col(t.ApiTokenRow.person_id)).where(
+        col(t.ApiTokenRow.token_hash) == token_hash,
+        col(t.ApiTokenRow.revoked_at).is_(None),
     )
     return session.scalar(stmt)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from procure.store.types import ExactDecimal
@@ -246,6 +246,46 @@ class ApiTokenRow(SQLModel, table=True):
     label: str = ""
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+# -- supplier invoices ---------------------------------------------------------------------------
+class InvoiceDocumentRow(SQLModel, table=True):
+    """A received supplier document: accepted, rejected (quarantined) or a recognised duplicate.
+    The canonical model is kept as JSON; the original bytes are in ``invoice_blob``."""
+
+    __tablename__ = "invoice_document"
+    __table_args__ = (Index("ix_invoice_supplier_number", "supplier_key", "normalised_number"),)
+    id: str = Field(primary_key=True, max_length=36)
+    sha256: str = Field(index=True, max_length=64)
+    filename: str | None = None
+    source: str = Field(max_length=16)
+    received_at: datetime
+    size: int
+    syntax: str | None = Field(default=None, max_length=8)
+    kind: str | None = Field(default=None, max_length=16)
+    status: str = Field(index=True, max_length=16)
+    duplicate_of: str | None = Field(default=None, max_length=36)
+    supplier_id: str | None = Field(default=None, max_length=32)
+    supplier_key: str | None = Field(default=None, max_length=128)
+    seller_vat_id: str | None = None
+    number: str | None = None
+    normalised_number: str | None = Field(default=None, max_length=128)
+    issue_date: date | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    payable: Decimal | None = _money(nullable=True)
+    order_reference: str | None = None
+    canonical: dict[str, Any] | None = _json()
+    findings: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+
+
+class InvoiceBlobRow(SQLModel, table=True):
+    """The original bytes of every received document, once per sha256."""
+
+    __tablename__ = "invoice_blob"
+    sha256: str = Field(primary_key=True, max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 metadata = SQLModel.metadata

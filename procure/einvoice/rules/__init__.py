@@ -66,10 +66,8 @@ def load_all() -> dict[str, Rule]:
     """Import every rule module (registration happens on import) and return the registry."""
     from procure.einvoice.rules import cohesion, core, decimals, vat  # noqa: F401
 
-    try:
-        from procure.einvoice.rules import codelists  # noqa: F401
-    except ImportError:  # pragma: no cover - while the code-list module is being generated
-        pass
+    from procure.einvoice.rules import codelists  # noqa: F401
+
     return REGISTRY
 
 

@@ -1,0 +1,267 @@
+"""``procure bench intake``: how fast documents come in, beside the floors that bound it.
+
+Figures (each the median of ``runs`` after a warm-up, anchors measured in the same run):
+- intake_documents_per_second: parse + validate + canonical model over the corpus's valid UBL
+  and CII documents, beside ``lxml_floor_documents_per_second`` (lxml parse plus compiled XPath
+  extraction of 25 key fields: 20 header fields and 5 per line);
+- intake_lines_per_second: a synthetic 10,000-line UBL invoice through the same path;
+- xlsx_rows_per_second: a 10,000-row supplier workbook through ``parse_xlsx``, beside openpyxl
+  read_only iterating the same rows;
+- store_invoices_per_second: parse, validate, save and event on PostgreSQL (batches of 100),
+  and ``store_1000_line_invoice_seconds`` for one 1,000-line invoice through the same path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from benchmarks.report import emit, figure
+
+UBL = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+CII = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+UBL_HEADER = [
+    "cbc:ID",
+    "cbc:IssueDate",
+    "cbc:InvoiceTypeCode|cbc:CreditNoteTypeCode",
+    "cbc:DocumentCurrencyCode",
+    "cbc:TaxCurrencyCode",
+    "cbc:DueDate",
+    "cbc:BuyerReference",
+    "cac:OrderReference/cbc:ID",
+    "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
+    "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+    "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",
+    "cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode",
+    "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+    "cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",
+    "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID",
+    "cac:LegalMonetaryTotal/cbc:LineExtensionAmount",
+    "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
+    "cac:TaxTotal/cbc:TaxAmount",
+    "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
+    "cac:LegalMonetaryTotal/cbc:PayableAmount",
+]
+UBL_LINE = [
+    "cbc:ID",
+    "cbc:InvoicedQuantity|cbc:CreditedQuantity",
+    "cbc:LineExtensionAmount",
+    "cac:Price/cbc:PriceAmount",
+    "cac:Item/cbc:Name",
+]
+H = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTrade"
+CII_HEADER = [
+    "rsm:ExchangedDocument/ram:ID",
+    "rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString",
+    "rsm:ExchangedDocument/ram:TypeCode",
+    f"{H}Settlement/ram:InvoiceCurrencyCode",
+    f"{H}Settlement/ram:TaxCurrencyCode",
+    f"{H}Settlement/ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString",
+    f"{H}Agreement/ram:BuyerReference",
+    f"{H}Agreement/ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID",
+    f"{H}Settlement/ram:InvoiceReferencedDocument/ram:IssuerAssignedID",
+    f"{H}Agreement/ram:SellerTradeParty/ram:Name",
+    f"{H}Agreement/ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID",
+    f"{H}Agreement/ram:SellerTradeParty/ram:PostalTradeAddress/ram:CountryID",
+    f"{H}Agreement/ram:BuyerTradeParty/ram:Name",
+    f"{H}Agreement/ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID",
+    f"{H}Settlement/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount/ram:IBANID",
+    f"{H}Settlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:LineTotalAmount",
+    f"{H}Settlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:TaxBasisTotalAmount",
+    f"{H}Settlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:TaxTotalAmount",
+    f"{H}Settlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:GrandTotalAmount",
+    f"{H}Settlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:DuePayableAmount",
+]
+CII_LINE = [
+    "ram:AssociatedDocumentLineDocument/ram:LineID",
+    "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity",
+    "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
+    "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount",
+    "ram:SpecifiedTradeProduct/ram:Name",
+]
+
+
+def _compile(paths: list[str], ns: dict[str, str]) -> list[etree.XPath]:
+    return [etree.XPath(f"string(({p})[1])", namespaces=ns) for p in paths]
+
+
+UBL_X = (
+    _compile(UBL_HEADER, UBL),
+    etree.XPath("cac:InvoiceLine|cac:CreditNoteLine", namespaces=UBL),
+    _compile(UBL_LINE, UBL),
+)
+CII_X = (
+    _compile(CII_HEADER, CII),
+    etree.XPath(
+        "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem", namespaces=CII
+    ),
+    _compile(CII_LINE, CII),
+)
+
+
+def lxml_floor(data: bytes) -> list[object]:
+    """The least any reader must do: parse, then pull the same 25 fields with compiled XPath."""
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    header, lines, line_fields = UBL_X if "oasis" in (root.nsmap.get(None) or "") else CII_X
+    out: list[object] = [x(root) for x in header]
+    for line in lines(root):
+        out.extend(x(line) for x in line_fields)
+    return out
+
+
+def corpus_documents(corpus: Path) -> list[bytes]:
+    """The corpus's valid UBL and CII instance documents (INDEX.tsv: 0 fatal EN 16931)."""
+    with (corpus / "INDEX.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [
+        (corpus / r["path"]).read_bytes()
+        for r in rows
+        if r["kind"] in {"ubl-invoice", "ubl-creditnote", "cii"} and r["en16931"] == "0 fatal"
+    ]
+
+
+def timed(fn: Callable[[], Any], runs: int) -> list[float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def main(*, runs: int, corpus: Path, postgres: bool) -> None:
+    from procure.einvoice.reader import read_document
+
+    docs = corpus_documents(corpus)
+    n = len(docs)
+    floor = [n / s for s in timed(lambda: [lxml_floor(d) for d in docs], runs)]
+    intake = [n / s for s in timed(lambda: [read_document(d) for d in docs], runs)]
+    emit(figure("lxml_floor_documents_per_second", floor, "documents/s"))
+    emit(
+        figure(
+            "intake_documents_per_second",
+            intake,
+            "documents/s",
+            anchor="lxml_floor_documents_per_second",
+            anchor_samples=floor,
+        )
+    )
+
+    from procure.einvoice.synthetic import synthetic_invoice
+    from procure.einvoice.ubl_writer import render_ubl
+
+    big = render_ubl(synthetic_invoice(10_000, seed=1))
+    big_floor = [10_000 / s for s in timed(lambda: lxml_floor(big), runs)]
+    big_intake = [10_000 / s for s in timed(lambda: read_document(big), runs)]
+    emit(figure("lxml_floor_lines_per_second", big_floor, "lines/s"))
+    emit(
+        figure(
+            "intake_lines_per_second",
+            big_intake,
+            "lines/s",
+            anchor="lxml_floor_lines_per_second",
+            anchor_samples=big_floor,
+        )
+    )
+
+    workbook = _workbook(10_000)
+    from procure.einvoice.xlsx import parse_xlsx
+
+    opx = [10_000 / s for s in timed(lambda: _openpyxl_rows(workbook), runs)]
+    ours = [10_000 / s for s in timed(lambda: parse_xlsx(workbook, max_bytes=50_000_000), runs)]
+    emit(figure("openpyxl_read_only_rows_per_second", opx, "rows/s"))
+    emit(
+        figure(
+            "xlsx_rows_per_second",
+            ours,
+            "rows/s",
+            anchor="openpyxl_read_only_rows_per_second",
+            anchor_samples=opx,
+        )
+    )
+    if postgres:
+        _store_figures(runs, docs)
+
+
+def _workbook(rows: int) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Invoice No", "BENCH-1"])
+    ws.append(["Invoice Date", "2026-11-20"])
+    ws.append(["Your Order Ref", "PO-2026-000001"])
+    ws.append(["VAT Reg No", "GB220430231"])
+    ws.append(["Supplier", "Castle Office Supplies Ltd"])
+    ws.append([])
+    ws.append(["Description", "Qty", "Unit", "Unit Price", "VAT %", "Net"])
+    for i in range(rows):
+        ws.append([f"Item {i}", 2, "each", 1.25, 0.2, 2.5])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _openpyxl_rows(data: bytes) -> int:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    count = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    return count
+
+
+def _store_figures(runs: int, docs: list[bytes]) -> None:
+    from benchmarks.requisitions import PG_DEFAULT, ensure_database, fresh_app
+    from procure.einvoice.synthetic import synthetic_invoice
+    from procure.einvoice.ubl_writer import render_ubl
+    from procure.services.intake import Received, ingest_many
+    from procure.settings import Settings
+
+    url = Settings(
+        database_url=os.environ.get("PROCURE_BENCH_DATABASE_URL", PG_DEFAULT)
+    ).database_url
+    ensure_database(url)
+    app = fresh_app(url, "embedded")
+    try:
+        batch = 100
+        counter = iter(range(10**9))
+
+        def invoices() -> list[Received]:
+            return [
+                Received(render_ubl(synthetic_invoice(5, seed=next(counter))), "bench.xml", "bench")
+                for _ in range(batch)
+            ]
+
+        samples = []
+        for _ in range(runs + 1):
+            payload = invoices()
+            start = time.perf_counter()
+            ingest_many(app.ctx, payload)
+            samples.append(batch / (time.perf_counter() - start))
+        emit(figure("store_invoices_per_second", samples[1:], "invoices/s"))
+        one = []
+        for r in range(runs + 1):
+            data = render_ubl(synthetic_invoice(1000, seed=10**6 + r))
+            start = time.perf_counter()
+            ingest_many(app.ctx, [Received(data, "big.xml", "bench")])
+            one.append(time.perf_counter() - start)
+        emit(figure("store_1000_line_invoice_seconds", one[1:], "s"))
+    finally:
+        app.close()

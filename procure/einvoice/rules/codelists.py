@@ -1,0 +1,341 @@
+"""EN 16931 code-list rules (BR-CL-01 .. BR-CL-26 as the CEN Schematron has them), all fatal.
+
+The lists are those of the CEN Schematron, generated into ``procure.einvoice.codelist_data`` by
+``scripts/generate_einvoice_codelists.py``; where the UBL and CII bindings list different codes
+(BR-CL-01 type codes, BR-CL-06 VAT point date codes, BR-CL-08 note subjects, BR-CL-14/15
+countries) the document's syntax picks the list (``xlsx`` takes the UBL one).
+
+Codes written as element values are checked on the canonical fields. Codes written as
+attributes (currencyID, schemeID, listID, unitCode, mimeCode) are checked on every occurrence
+the parser recorded in ``Invoice.code_uses``, each found by its element the way the syntax's
+Schematron rule finds it (BR-CL-03: UBL every amount's currencyID, CII ``TaxTotalAmount`` only;
+BR-CL-11: UBL ``PartyLegalEntity/CompanyID``, CII every ``ram:ID`` outside a tax registration);
+a document without a recorded syntax path (``xlsx``) is checked on the canonical fields.
+
+Values are compared as ``normalize-space`` does (trimmed), VATEX codes also ignoring case
+(``upper-case``), MIME codes as written (the Schematron compares them with ``=``). An absent code holds: the rule that needs it reports it.
+
+Imports: the standard library, the canonical model, the generated lists, the rules registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from procure.einvoice import codelist_data as cl
+from procure.einvoice.model import Identifier, Invoice
+from procure.einvoice.rules import Violation, rule
+
+Found = Iterator[tuple[str | None, str]]
+"""(code as written, location) pairs."""
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _outside(value: str | None, codes: frozenset[str], *, exact: bool, upper: bool) -> bool:
+    if value is None:
+        return False
+    if not exact:
+        value = value.strip()
+    return (value.upper() if upper else value) not in codes
+
+
+def _breaches(found: Iterable[tuple[str | None, str]], codes: frozenset[str], what: str, *, exact: bool = False, upper: bool = False) -> Iterator[Violation]:  # fmt: skip
+    """``exact``: compared as written (BR-CL-24); ``upper``: case-insensitive (BR-CL-22)."""
+    for value, where in found:
+        if _outside(value, codes, exact=exact, upper=upper):
+            yield Violation(f"{what} {value!r} is not in the code list EN 16931 allows", where)
+
+
+def _ubl_lists(doc: Invoice) -> bool:
+    return doc.syntax != "cii"
+
+
+# --- codes written as element values ---------------------------------------------------------
+
+
+@rule("BR-CL-01", "fatal", "The document type code MUST be coded by the invoice and credit note related code lists of UNTDID 1001.")  # fmt: skip
+def _type_code(doc: Invoice) -> Iterator[Violation]:
+    if doc.syntax == "ubl":
+        codes = cl.CREDIT_NOTE_TYPE_CODES_UBL if doc.kind == "credit_note" else cl.INVOICE_TYPE_CODES_UBL  # fmt: skip
+    else:
+        codes = cl.DOCUMENT_TYPE_CODES_CII
+    yield from _breaches([(doc.type_code, "type_code (BT-3)")], codes, "Invoice type code")
+
+
+@rule("BR-CL-04", "fatal", "Invoice currency code MUST be coded using ISO code list 4217 alpha-3")
+def _currency(doc: Invoice) -> Iterator[Violation]:
+    yield from _breaches([(doc.currency, "currency (BT-5)")], cl.CURRENCY_CODES, "Currency")
+
+
+@rule("BR-CL-05", "fatal", "Tax currency code MUST be coded using ISO code list 4217 alpha-3")
+def _tax_currency(doc: Invoice) -> Iterator[Violation]:
+    found = [(doc.tax_currency, "tax_currency (BT-6)")]
+    yield from _breaches(found, cl.CURRENCY_CODES, "VAT accounting currency")
+
+
+@rule("BR-CL-06", "fatal", "Value added tax point date code MUST be coded using a restriction of UNTDID 2005 (UBL) / 2475 (CII).")  # fmt: skip
+def _tax_point_code(doc: Invoice) -> Iterator[Violation]:
+    codes = cl.VAT_POINT_DATE_CODES_UBL if _ubl_lists(doc) else cl.VAT_POINT_DATE_CODES_CII
+    found = [(doc.tax_point_date_code, "tax_point_date_code (BT-8)")]
+    yield from _breaches(found, codes, "VAT point date code")
+
+
+@rule("BR-CL-07", "fatal", "Object identifier identification scheme identifier MUST be coded using a restriction of UNTDID 1153.")  # fmt: skip
+def _object_scheme(doc: Invoice) -> Iterator[Violation]:
+    found = [(_scheme(doc.invoiced_object), "invoiced_object.scheme (BT-18-1)")]
+    found += [(_scheme(ln.object_id), f"lines[{n}].object_id.scheme (BT-128-1)") for n, ln in enumerate(doc.lines, 1)]  # fmt: skip
+    yield from _breaches(found, cl.OBJECT_SCHEME_CODES, "Object identifier scheme")
+
+
+_SUBJECT = re.compile(r"#([^#]*)#")
+
+
+@rule("BR-CL-08", "fatal", "Invoice note subject code (BT-21) shall be coded using UNCL4451.")
+def _note_subject(doc: Invoice) -> Iterator[Violation]:
+    # UBL writes the subject code as ``#CODE#`` in the note and the Schematron checks the
+    # text between the first two '#' when it is three characters long; the CII parser writes
+    # ram:SubjectCode the same way, and CII checks every subject code.
+    ubl = _ubl_lists(doc)
+    codes = cl.NOTE_SUBJECT_CODES_UBL if ubl else cl.NOTE_SUBJECT_CODES_CII
+    for n, note in enumerate(doc.notes, 1):
+        m = _SUBJECT.search(note) if ubl else _SUBJECT.match(note)
+        if m is None or (ubl and len(m.group(1)) != 3):
+            continue
+        if m.group(1) not in codes:
+            yield Violation(f"Note subject code {m.group(1)!r} is not in UNTDID 4451 as EN 16931 restricts it", f"notes[{n}] (BT-21)")  # fmt: skip
+
+
+def _addresses(doc: Invoice) -> Found:
+    parties = (("seller.address", doc.seller.address, "BT-40"), ("buyer.address", doc.buyer.address, "BT-55"))  # fmt: skip
+    for where, address, bt in parties:
+        if address is not None:
+            yield address.country, f"{where}.country ({bt})"
+    rep = doc.tax_representative
+    if rep is not None and rep.address is not None:
+        yield rep.address.country, "tax_representative.address.country (BT-69)"
+    if doc.delivery is not None and doc.delivery.address is not None:
+        yield doc.delivery.address.country, "delivery.address.country (BT-80)"
+
+
+@rule("BR-CL-14", "fatal", "Country codes in an invoice MUST be coded using ISO code list 3166-1")
+def _countries(doc: Invoice) -> Iterator[Violation]:
+    codes = cl.COUNTRY_CODES_UBL if _ubl_lists(doc) else cl.COUNTRY_CODES_CII
+    yield from _breaches(_addresses(doc), codes, "Country code")
+
+
+@rule("BR-CL-15", "fatal", "Country codes in an invoice MUST be coded using ISO code list 3166-1")
+def _origin_countries(doc: Invoice) -> Iterator[Violation]:
+    codes = cl.COUNTRY_CODES_UBL if _ubl_lists(doc) else cl.COUNTRY_CODES_CII
+    found = [(ln.origin_country, f"lines[{n}].origin_country (BT-159)") for n, ln in enumerate(doc.lines, 1)]  # fmt: skip
+    yield from _breaches(found, codes, "Country of origin")
+
+
+@rule("BR-CL-16", "fatal", "Payment means in an invoice MUST be coded using UNCL4461 code list")
+def _payment_means(doc: Invoice) -> Iterator[Violation]:
+    means = doc.payment.means_code if doc.payment is not None else None
+    found = [(means, "payment.means_code (BT-81)")]
+    yield from _breaches(found, cl.PAYMENT_MEANS_CODES, "Payment means code")
+
+
+def _breakdown_categories(doc: Invoice) -> Found:
+    for n, b in enumerate(doc.vat_breakdown, 1):
+        yield b.category, f"vat_breakdown[{n}].category (BT-118)"
+
+
+@rule("BR-CL-17", "fatal", "Invoice tax categories MUST be coded using UNCL5305 code list")
+def _tax_categories(doc: Invoice) -> Iterator[Violation]:
+    # UBL cac:TaxCategory: allowances, charges and the VAT breakdown; CII
+    # ram:CategoryTradeTax: allowances and charges only.
+    found = [(a.vat_category, f"allowances[{n}].vat_category (BT-95)") for n, a in enumerate(doc.allowances, 1)]  # fmt: skip
+    found += [(c.vat_category, f"charges[{n}].vat_category (BT-102)") for n, c in enumerate(doc.charges, 1)]  # fmt: skip
+    if _ubl_lists(doc):
+        found += _breakdown_categories(doc)
+    yield from _breaches(found, cl.VAT_CATEGORY_CODES, "VAT category code")
+
+
+@rule("BR-CL-18", "fatal", "Invoice tax categories MUST be coded using UNCL5305 code list")
+def _line_tax_categories(doc: Invoice) -> Iterator[Violation]:
+    # UBL cac:ClassifiedTaxCategory: lines; CII ram:ApplicableTradeTax: lines and breakdown.
+    found = [(ln.vat_category, f"lines[{n}].vat_category (BT-151)") for n, ln in enumerate(doc.lines, 1)]  # fmt: skip
+    if not _ubl_lists(doc):
+        found += _breakdown_categories(doc)
+    yield from _breaches(found, cl.VAT_CATEGORY_CODES, "VAT category code")
+
+
+def _reasons(doc: Invoice, *, charges: bool) -> Found:
+    field, bt, line_bt = ("charges", "BT-105", "BT-145") if charges else ("allowances", "BT-98", "BT-140")  # fmt: skip
+    for n, ac in enumerate(getattr(doc, field), 1):
+        yield ac.reason_code, f"{field}[{n}].reason_code ({bt})"
+    for ln_n, ln in enumerate(doc.lines, 1):
+        for n, ac in enumerate(getattr(ln, field), 1):
+            yield ac.reason_code, f"lines[{ln_n}].{field}[{n}].reason_code ({line_bt})"
+
+
+@rule("BR-CL-19", "fatal", "Coded allowance reasons MUST belong to the UNCL 5189 code list")
+def _allowance_reasons(doc: Invoice) -> Iterator[Violation]:
+    found = _reasons(doc, charges=False)
+    yield from _breaches(found, cl.ALLOWANCE_REASON_CODES, "Allowance reason code")
+
+
+@rule("BR-CL-20", "fatal", "Coded charge reasons MUST belong to the UNCL 7161 code list")
+def _charge_reasons(doc: Invoice) -> Iterator[Violation]:
+    yield from _breaches(_reasons(doc, charges=True), cl.CHARGE_REASON_CODES, "Charge reason code")
+
+
+@rule("BR-CL-22", "fatal", "Tax exemption reason code identifier scheme identifier MUST belong to the CEF VATEX code list")  # fmt: skip
+def _exemption_codes(doc: Invoice) -> Iterator[Violation]:
+    found = [(b.exemption_code, f"vat_breakdown[{n}].exemption_code (BT-121)") for n, b in enumerate(doc.vat_breakdown, 1)]  # fmt: skip
+    yield from _breaches(found, cl.VATEX_CODES, "VAT exemption reason code", upper=True)
+
+
+# --- codes written as attributes: every recorded code use ------------------------------------
+
+
+def _scheme(ident: Identifier | None) -> str | None:
+    return ident.scheme if ident is not None else None
+
+
+def _steps(location: str) -> list[str]:
+    """The element names of a recorded location, without positions."""
+    return _INDEX.sub("", location).split("/")
+
+
+Match = Callable[[list[str]], bool]
+
+
+def _ends(*names: str) -> Match:
+    return lambda steps: steps[-len(names) :] == list(names)
+
+
+def _last_in(*names: str) -> Match:
+    return lambda steps: steps[-1] in names
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    """Where a syntax writes the coded attribute a rule checks, and the model fallback."""
+
+    attribute: str
+    ubl: Match
+    cii: Match
+    fields: Callable[[Invoice], Found]
+
+
+_UBL_AMOUNTS = ("Amount", "BaseAmount", "PriceAmount", "TaxAmount", "TaxableAmount", "LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount", "AllowanceTotalAmount", "ChargeTotalAmount", "PrepaidAmount", "PayableRoundingAmount", "PayableAmount")  # fmt: skip
+
+
+def _cii_party_global_id(steps: list[str]) -> bool:
+    return steps[-1] == "ram:GlobalID" and not {"ram:SpecifiedTradeProduct", "ram:ShipToTradeParty"} & set(steps)  # fmt: skip
+
+
+def _cii_registration_id(steps: list[str]) -> bool:
+    return steps[-1] == "ram:ID" and "ram:SpecifiedTaxRegistration" not in steps
+
+
+def _party_ids(doc: Invoice) -> Found:
+    for n, i in enumerate(doc.seller.identifiers, 1):
+        yield i.scheme, f"seller.identifiers[{n}].scheme (BT-29-1)"
+    for n, i in enumerate(doc.buyer.identifiers, 1):
+        yield i.scheme, f"buyer.identifiers[{n}].scheme (BT-46-1)"
+    yield _scheme(doc.payee.identifier if doc.payee else None), "payee.identifier.scheme (BT-60-1)"
+
+
+def _legal_ids(doc: Invoice) -> Found:
+    yield _scheme(doc.seller.legal_id), "seller.legal_id.scheme (BT-30-1)"
+    yield _scheme(doc.buyer.legal_id), "buyer.legal_id.scheme (BT-47-1)"
+    yield _scheme(doc.payee.legal_id if doc.payee else None), "payee.legal_id.scheme (BT-61-1)"
+
+
+def _classifications(doc: Invoice) -> Found:
+    for ln_n, ln in enumerate(doc.lines, 1):
+        for n, c in enumerate(ln.classifications, 1):
+            yield c.scheme, f"lines[{ln_n}].classifications[{n}].scheme (BT-158-1)"
+
+
+def _standard_ids(doc: Invoice) -> Found:
+    for n, ln in enumerate(doc.lines, 1):
+        yield _scheme(ln.standard_item_id), f"lines[{n}].standard_item_id.scheme (BT-157-1)"
+
+
+def _units(doc: Invoice) -> Found:
+    for n, ln in enumerate(doc.lines, 1):
+        yield ln.unit_code, f"lines[{n}].unit_code (BT-130)"
+        yield ln.price_base_unit, f"lines[{n}].price_base_unit (BT-150)"
+
+
+def _mime_codes(doc: Invoice) -> Found:
+    for n, d in enumerate(doc.supporting_documents, 1):
+        yield d.mime_code, f"supporting_documents[{n}].mime_code (BT-125-1)"
+
+
+def _endpoints(doc: Invoice) -> Found:
+    yield _scheme(doc.seller.endpoint_id), "seller.endpoint_id.scheme (BT-34-1)"
+    yield _scheme(doc.buyer.endpoint_id), "buyer.endpoint_id.scheme (BT-49-1)"
+
+
+def _delivery_location(doc: Invoice) -> Found:
+    location = doc.delivery.location_id if doc.delivery else None
+    yield _scheme(location), "delivery.location_id.scheme (BT-71-1)"
+
+
+def _nothing(doc: Invoice) -> Found:
+    return iter(())
+
+
+def _attribute_rule(rule_id: str, text: str, spec: AttributeRule, codes: frozenset[str], what: str, extra: Callable[[list[str]], frozenset[str]] | None = None) -> None:  # fmt: skip
+    exact = spec.attribute == "mimeCode"
+
+    def check(doc: Invoice) -> Iterator[Violation]:
+        if doc.syntax not in ("ubl", "cii"):
+            yield from _breaches(spec.fields(doc), codes, what, exact=exact)
+            return
+        match = spec.ubl if doc.syntax == "ubl" else spec.cii
+        for use in doc.code_uses:
+            if use.attribute != spec.attribute:
+                continue
+            steps = _steps(use.location)
+            if not match(steps):
+                continue
+            allowed = codes | extra(steps) if extra and doc.syntax == "ubl" else codes
+            yield from _breaches([(use.value, f"{use.location}/@{use.attribute}")], allowed, what, exact=exact)  # fmt: skip
+
+    rule(rule_id, "fatal", text)(check)
+
+
+def _sepa_for_seller_or_payee(steps: list[str]) -> frozenset[str]:
+    # UBL BR-CL-10 also allows schemeID SEPA under the seller or the payee (BT-90).
+    if {"cac:AccountingSupplierParty", "cac:PayeeParty"} & set(steps):
+        return cl.PARTY_ID_EXTRA_SCHEMES_UBL
+    return frozenset()
+
+
+_attribute_rule("BR-CL-03", "currencyID MUST be coded using ISO code list 4217 alpha-3",
+    AttributeRule("currencyID", _last_in(*(f"cbc:{a}" for a in _UBL_AMOUNTS)), _last_in("ram:TaxTotalAmount"), _nothing),
+    cl.CURRENCY_CODES, "Currency")  # fmt: skip
+_attribute_rule("BR-CL-10", "Any identifier identification scheme identifier MUST be coded using one of the ISO 6523 ICD list.",
+    AttributeRule("schemeID", _ends("cac:PartyIdentification", "cbc:ID"), _cii_party_global_id, _party_ids),
+    cl.ICD_CODES, "Identifier scheme", _sepa_for_seller_or_payee)  # fmt: skip
+_attribute_rule("BR-CL-11", "Any registration identifier identification scheme identifier MUST be coded using one of the ISO 6523 ICD list.",
+    AttributeRule("schemeID", _ends("cac:PartyLegalEntity", "cbc:CompanyID"), _cii_registration_id, _legal_ids),
+    cl.ICD_CODES, "Registration identifier scheme")  # fmt: skip
+_attribute_rule("BR-CL-13", "Item classification identifier identification scheme identifier MUST be coded using one of the UNTDID 7143 list.",
+    AttributeRule("listID", _ends("cac:CommodityClassification", "cbc:ItemClassificationCode"), _last_in("ram:ClassCode"), _classifications),
+    cl.ITEM_CLASSIFICATION_CODES, "Item classification scheme")  # fmt: skip
+_attribute_rule("BR-CL-21", "Item standard identifier scheme identifier MUST belong to the ISO 6523 ICD code list",
+    AttributeRule("schemeID", _ends("cac:StandardItemIdentification", "cbc:ID"), _ends("ram:SpecifiedTradeProduct", "ram:GlobalID"), _standard_ids),
+    cl.ICD_CODES, "Item standard identifier scheme")  # fmt: skip
+_attribute_rule("BR-CL-23", "Unit code MUST be coded according to the UN/ECE Recommendation 20 with Rec 21 extension",
+    AttributeRule("unitCode", _last_in("cbc:InvoicedQuantity", "cbc:BaseQuantity", "cbc:CreditedQuantity"), _last_in("ram:BasisQuantity", "ram:BilledQuantity"), _units),
+    cl.UNIT_CODES, "Unit of measure code")  # fmt: skip
+_attribute_rule("BR-CL-24", "For Mime code in attribute use MIMEMediaType.",
+    AttributeRule("mimeCode", _last_in("cbc:EmbeddedDocumentBinaryObject"), _last_in("ram:AttachmentBinaryObject"), _mime_codes),
+    cl.MIME_CODES, "MIME code")  # fmt: skip
+_attribute_rule("BR-CL-25", "Endpoint identifier scheme identifier MUST belong to the CEF EAS code list",
+    AttributeRule("schemeID", _last_in("cbc:EndpointID"), _ends("ram:URIUniversalCommunication", "ram:URIID"), _endpoints),
+    cl.EAS_CODES, "Electronic address scheme")  # fmt: skip
+_attribute_rule("BR-CL-26", "Delivery location identifier scheme identifier MUST belong to the ISO 6523 ICD code list",
+    AttributeRule("schemeID", _ends("cac:DeliveryLocation", "cbc:ID"), _ends("ram:ApplicableHeaderTradeDelivery", "ram:ShipToTradeParty", "ram:GlobalID"), _delivery_location),
+    cl.ICD_CODES, "Delivery location identifier scheme")  # fmt: skip

@@ -1,0 +1,152 @@
+"""Shared helpers for the EN 16931 rule modules: presence, exact decimal arithmetic with the
+Schematron's rounding, and readable locations.
+
+The official rules are XPath 2.0 over the syntax; these helpers reproduce the parts of XPath the
+rules depend on, on the canonical model:
+
+* ``present`` is ``normalize-space(x) != ''``; ``exists(x)`` is ``x is not None``.
+* ``xpath_round`` is ``fn:round``: half-way values go towards positive infinity
+  (``round(-2.5) = -2``), which is *not* Python's banker's rounding nor ``ROUND_HALF_UP``.
+  ``round(x * 10 * 10) div 100`` in the Schematron is ``xpath_round(x, 2)``.
+* Arithmetic runs in ``exact()``, a decimal context that never rounds or traps, so a sum of
+  amounts is the exact sum however long the amounts a supplier writes.
+
+Locations name the canonical field (``lines[2].net_amount (BT-131)``), indexes counting from 1
+as a clerk counts lines.
+
+Imports: the standard library and the canonical model only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    localcontext,
+)
+from typing import Any
+
+from procure.einvoice.model import Invoice, InvoiceLine
+
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+"""Additions, subtractions and multiplications are exact in this context (division by 100 is
+exact too); nothing in the rules divides by anything else."""
+
+HUNDRED = Decimal(100)
+
+
+def exact() -> AbstractContextManager[Context]:
+    """``with exact():`` — arithmetic on amounts without any rounding."""
+    return localcontext(_EXACT)
+
+
+def present(value: str | None) -> bool:
+    """XPath ``normalize-space(x) != ''``: there and not blank."""
+    return value is not None and value.strip() != ""
+
+
+def missing(value: object) -> bool:
+    """Absent (``None``) or, for text, blank: what "shall have" rules report."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def number(value: Decimal | None) -> Decimal | None:
+    """The value if it is a finite number; ``None`` (absent) for missing, NaN or infinite."""
+    if value is None or not value.is_finite():
+        return None
+    return value
+
+
+def xpath_round(value: Decimal, places: int = 0) -> Decimal:
+    """XPath ``fn:round`` to ``places`` decimals: half-way goes towards positive infinity."""
+    mode = ROUND_HALF_UP if value >= 0 else ROUND_HALF_DOWN
+    with exact() as ctx:
+        ctx.rounding = mode
+        return value.quantize(Decimal(1).scaleb(-places))
+
+
+def total(values: Iterable[Decimal | None]) -> Decimal:
+    """XPath ``sum()`` over the amounts that are there (the empty sum is 0)."""
+    with exact():
+        return sum((v for v in map(number, values) if v is not None), Decimal(0))
+
+
+def decimals(value: Decimal) -> int:
+    """How many decimals the amount was written with (``Decimal("1.230")`` → 3)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def show(value: Decimal | None) -> str:
+    """An amount as the supplier wrote it, for messages."""
+    return "(absent)" if value is None else str(value)
+
+
+# -- where things are ----------------------------------------------------------------------
+
+
+def walk(doc: Invoice, path: str) -> Iterator[tuple[str, Any]]:
+    """Every value at ``path`` with its location: ``"lines[*].allowances[*].amount"`` gives
+    ``("lines[1].allowances[2].amount", Decimal(...))`` and so on, counting from 1. A group
+    that is absent (``None``) on the way gives nothing: the rule has no context there."""
+    steps = path.split(".")
+
+    def go(here: Any, i: int, where: str) -> Iterator[tuple[str, Any]]:
+        step = steps[i]
+        many = step.endswith("[*]")
+        name = step.removesuffix("[*]")
+        value = getattr(here, name)
+        at = f"{where}.{name}" if where else name
+        last = i == len(steps) - 1
+        if many:
+            for n, item in enumerate(value, start=1):
+                yield from (((f"{at}[{n}]", item),) if last else go(item, i + 1, f"{at}[{n}]"))
+        elif last:
+            yield at, value
+        elif value is not None:
+            yield from go(value, i + 1, at)
+
+    yield from go(doc, 0, "")
+
+
+def lines(doc: Invoice) -> Iterator[tuple[str, InvoiceLine]]:
+    """Each invoice line with its location prefix ``lines[n]``."""
+    yield from walk(doc, "lines[*]")
+
+
+# -- what the syntax wrote -----------------------------------------------------------------
+
+_BT110_PATHS = (
+    re.compile(r"/cac:TaxTotal(\[\d+\])?/cbc:TaxAmount$"),  # UBL
+    re.compile(
+        r"/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:TaxTotalAmount(\[\d+\])?$"
+    ),  # CII
+)
+
+
+def tax_total_currencies(doc: Invoice) -> list[str]:
+    """The ``currencyID`` of every invoice total VAT amount the document wrote (BT-110, and
+    BT-111 in the VAT accounting currency), in document order, from the recorded code uses.
+
+    The canonical totals keep one BT-110 and one BT-111; BR-CO-15 also asks that the invoice
+    currency occurs exactly once among these amounts, which only the written attributes show."""
+    return [
+        use.value.strip()
+        for use in doc.code_uses
+        if use.attribute == "currencyID" and any(p.search(use.location) for p in _BT110_PATHS)
+    ]
+
+
+def without_reason(doc: Invoice, path: str) -> Iterator[str]:
+    """Where an allowance or charge at ``path`` has neither reason nor reason code."""
+    for where, ac in walk(doc, path):
+        if ac.reason is None and ac.reason_code is None:
+            yield where

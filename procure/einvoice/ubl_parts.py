@@ -1,0 +1,443 @@
+"""Building blocks of the UBL 2.1 reader: typed values, locations, and declarative read tables.
+
+``ubl`` describes the UBL structure as nested tables (``Spec``): each maps a child element's tag
+to a ``Handler`` that stores its value under a canonical-model field name. ``read`` walks an
+element's children once, dispatching on the tag, so the whole document is read in a single pass
+with one dictionary look-up per element, and the result is a tree of plain dicts shaped like
+``Invoice`` that pydantic validates in one call. This is several times faster than one XPath
+per business term and keeps each table next to the UBL structure it mirrors.
+
+Handlers keep the first occurrence of a single-valued term (the binding allows one; a second
+is ignored, not merged) and every occurrence of a repeatable one. Values are read leniently:
+what is missing is absent (``None`` in the model); what is present but unreadable (an amount
+that is not an ``xs:decimal``, a date that is not ``YYYY-MM-DD``, a boolean that is not an
+``xs:boolean``) is ``None`` plus a fatal ``PROCURE-PARSE-01`` finding naming the element, the
+text and where it is. The tables and finishing steps for the parties (BG-4, BG-7, BG-10, BG-11)
+live here too; the rest of the structure is in ``ubl``.
+
+Imports: lxml (elements only, no parsing); nothing from procure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, cast
+
+from lxml import etree
+
+NS_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+NS_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+NS_EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+PARSE_RULE = "PROCURE-PARSE-01"
+CODE_ATTRIBUTES = frozenset({"currencyID", "unitCode", "schemeID", "listID", "mimeCode"})
+
+_PREFIXES = {NS_CAC: "cac", NS_CBC: "cbc", NS_EXT: "ext"}
+_CLARK = re.compile(r"\{([^}]*)\}")
+_CLARK_CAC, _CLARK_CBC = f"{{{NS_CAC}}}", f"{{{NS_CBC}}}"
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?")
+"""xs:date: YYYY-MM-DD, with an optional time zone that a calendar date does not need."""
+_TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+_VAT_NOISE = str.maketrans("", "", " \t\r\n.-")
+_ALL_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*")
+
+Out = dict[str, Any]
+"""What a table read produces: canonical field names (``_``-prefixed ones are working
+values that the finishing step removes) to values, dicts and lists."""
+
+
+class Tags:
+    """Clark-notation tags of one namespace as attributes: ``cbc.ID`` is ``"{...}ID"``."""
+
+    def __init__(self, uri: str) -> None:
+        self._uri = uri
+
+    def __getattr__(self, name: str) -> str:
+        tag = f"{{{self._uri}}}{name}"
+        setattr(self, name, tag)  # computed once; later look-ups are plain attributes
+        return tag
+
+
+cac = Tags(NS_CAC)
+cbc = Tags(NS_CBC)
+
+
+def normalise_vat(value: str | None) -> str | None:
+    """``"GB 220 4302 31"`` → ``"GB220430231"``: no spaces, dots or dashes; upper case."""
+    if value is None:
+        return None
+    return value.translate(_VAT_NOISE).upper() or None
+
+
+def text_of(el: etree._Element) -> str | None:
+    """The element's text without surrounding whitespace; ``None`` when blank."""
+    text = el.text
+    if text is None:
+        return None
+    return text.strip() or None
+
+
+def attribute(el: etree._Element, name: str) -> str | None:
+    value = el.get(name)
+    return (value.strip() or None) if value is not None else None
+
+
+def _shown(raw: str) -> str:
+    text = raw.strip()
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+class Reader:
+    """Per-document state: the base element (for locations) and the findings so far."""
+
+    def __init__(self, base: etree._Element) -> None:
+        self.base = base
+        self.base_path = "/" + etree.QName(base).localname
+        self.findings: list[dict[str, Any]] = []
+        self.targets: dict[Any, tuple[Out, Spec]] = {}
+        """Aggregates to read, each with the dict to fill and its table (see ``read``)."""
+        self.pending: list[tuple[Finish, etree._Element, Out, list[Out] | None]] = []
+        """Finishing steps to run once the pass is over, with the list an entry sits in."""
+        self._tree = etree.ElementTree(base)
+        self._prefixes = {**{uri: p for p, uri in base.nsmap.items() if p}, **_PREFIXES}
+        self._usual_prefixes = base.nsmap.get("cac") == NS_CAC and base.nsmap.get("cbc") == NS_CBC
+
+    def where(self, el: etree._Element) -> str:
+        """An XPath-like location: ``/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount``."""
+        if el is self.base:
+            return self.base_path
+        if self._usual_prefixes:  # libxml2 writes the path with the document's own prefixes
+            path = self._tree.getpath(el)
+            rest = path[path.find("/", 1) :]  # without the base's own step
+            if "*" not in rest:  # "*" stands for an element in a default namespace
+                return self.base_path + rest
+        path = self._tree.getelementpath(el)  # Clark notation, [n] where a name repeats
+        path = path.replace(_CLARK_CAC, "cac:").replace(_CLARK_CBC, "cbc:")
+        if "{" in path:
+            path = _CLARK.sub(lambda m: self._prefixes.get(m[1], "ns") + ":", path)
+        return f"{self.base_path}/{path}"
+
+    def code_uses(self) -> list[dict[str, str]]:
+        """Every currencyID / unitCode / schemeID / listID / mimeCode at or below the base."""
+        uses = []
+        for a in cast("list[etree._ElementUnicodeResult]", _ALL_ATTRIBUTES(self.base)):
+            if a.attrname in CODE_ATTRIBUTES:
+                owner = a.getparent()
+                assert owner is not None  # an attribute always belongs to an element
+                uses.append(
+                    {"attribute": a.attrname, "value": str(a), "location": self.where(owner)}
+                )
+        return uses
+
+    def bad(self, el: etree._Element, message: str) -> None:
+        self.findings.append(
+            {
+                "rule": PARSE_RULE,
+                "severity": "fatal",
+                "message": message,
+                "location": self.where(el),
+            }
+        )
+
+    def decimal(self, el: etree._Element) -> Decimal | None:
+        """An amount, quantity or rate exactly as written (``"100.00"`` keeps its scale)."""
+        raw = el.text or ""
+        text = raw.strip()
+        if _DECIMAL.fullmatch(text):
+            return Decimal(text)
+        self.bad(
+            el,
+            f"{self.name(el)} {_shown(raw)} is not a number: write digits with an optional "
+            "decimal point and no thousands separators, e.g. 1234.56",
+        )
+        return None
+
+    def date(self, el: etree._Element) -> dt.date | None:
+        raw = el.text or ""
+        match = _DATE.fullmatch(raw.strip())
+        if match:
+            try:
+                return dt.date.fromisoformat(match[1])
+            except ValueError:  # 2024-02-30
+                pass
+        self.bad(el, f"{self.name(el)} {_shown(raw)} is not a date in the form YYYY-MM-DD")
+        return None
+
+    def boolean(self, el: etree._Element, consequence: str = "") -> bool | None:
+        """xs:boolean: true / false / 1 / 0, surrounding whitespace allowed."""
+        raw = el.text or ""
+        text = raw.strip()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        self.bad(el, f"{self.name(el)} {_shown(raw)} is not true, false, 1 or 0{consequence}")
+        return None
+
+    def name(self, el: etree._Element) -> str:
+        qname = etree.QName(el)
+        prefix = self._prefixes.get(qname.namespace or "")
+        return f"{prefix}:{qname.localname}" if prefix else qname.localname
+
+
+# -- declarative read tables --------------------------------------------------------------------
+
+Handler = Callable[[Reader, etree._Element, Out], None]
+Spec = dict[str, Handler]
+Finish = Callable[[Reader, etree._Element, Out], bool | None]
+"""Completes an aggregate's dict once all of it has been read; returning False drops it."""
+
+
+def read(r: Reader, base: etree._Element, spec: Spec) -> Out:
+    """Read ``base`` by its table in a single pass over all its descendant elements.
+
+    The pass is lxml's own (C) iteration, not a recursion: each element is handled by the
+    table of its parent, found in ``r.targets``, where aggregate handlers register the
+    children they want read. Descendants of elements no table asked for are skipped.
+    Finishing steps then run deepest first, so each sees its parts finished."""
+    out: Out = {}
+    targets = r.targets
+    targets[base] = (out, spec)
+    for el in base.iterdescendants("{*}*"):
+        target = targets.get(el.getparent())
+        if target is not None:
+            handle = target[1].get(el.tag)
+            if handle is not None:
+                handle(r, el, target[0])
+    for finish, el, found, siblings in reversed(r.pending):
+        if finish(r, el, found) is False and siblings is not None:
+            siblings[:] = [s for s in siblings if s is not found]
+    return out
+
+
+def text(key: str) -> Handler:
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        if key not in out:
+            value = text_of(el)
+            if value is not None:
+                out[key] = value
+
+    return handle
+
+
+def texts(key: str) -> Handler:
+    """Every non-blank occurrence, in order (notes)."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        value = text_of(el)
+        if value is not None:
+            out.setdefault(key, []).append(value)
+
+    return handle
+
+
+def decimal(key: str, attribute_as: tuple[str, str] | None = None) -> Handler:
+    """A number; with ``attribute_as=(name, key)`` also that attribute of it, e.g. the
+    quantity's unitCode (BT-130) or the TaxAmount's currencyID (BT-110 or BT-111?)."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        if key not in out:
+            out[key] = r.decimal(el)
+            if attribute_as is not None:
+                out[attribute_as[1]] = attribute(el, attribute_as[0])
+
+    return handle
+
+
+def date(key: str) -> Handler:
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        if key not in out:
+            out[key] = r.date(el)
+
+    return handle
+
+
+def ident(key: str, scheme: str = "schemeID", *, many: bool = False) -> Handler:
+    """An identifier with its scheme attribute, as an ``Identifier``-shaped dict."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        if many or key not in out:
+            value = text_of(el)
+            if value is not None:
+                found = {"value": value, "scheme": attribute(el, scheme)}
+                if many:
+                    out.setdefault(key, []).append(found)
+                else:
+                    out[key] = found
+
+    return handle
+
+
+def attributes(**keys: str) -> Handler:
+    """Only attributes (``key=attribute name``): the element's content is never read."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        for key, name in keys.items():
+            if key not in out:
+                out[key] = attribute(el, name)
+
+    return handle
+
+
+def element(key: str) -> Handler:
+    """The element itself, for a finishing step that needs more than its text."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        out.setdefault(key, el)
+
+    return handle
+
+
+def both(*handlers: Handler) -> Handler:
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        for h in handlers:
+            h(r, el, out)
+
+    return handle
+
+
+def flat(spec: Spec) -> Handler:
+    """Read a wrapper aggregate's children into the current dict (``cac:Country`` → country)."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        r.targets[el] = (out, spec)
+
+    return handle
+
+
+def one(key: str, spec: Spec, finish: Finish | None = None) -> Handler:
+    """A single aggregate as a nested dict (the first occurrence)."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        if key not in out:
+            found: Out = {}
+            out[key] = found
+            r.targets[el] = (found, spec)
+            if finish is not None:
+                r.pending.append((finish, el, found, None))
+
+    return handle
+
+
+def each(key: str, spec: Spec, finish: Finish | None = None) -> Handler:
+    """A repeatable aggregate as a list of dicts, in document order."""
+
+    def handle(r: Reader, el: etree._Element, out: Out) -> None:
+        siblings = out.setdefault(key, [])
+        found: Out = {}
+        siblings.append(found)
+        r.targets[el] = (found, spec)
+        if finish is not None:
+            r.pending.append((finish, el, found, siblings))
+
+    return handle
+
+
+def requires(key: str) -> Finish:
+    """Drop an occurrence without its mandatory value (the model needs it to exist at all)."""
+
+    def finish(r: Reader, el: etree._Element, found: Out) -> bool:
+        return found.get(key) is not None
+
+    return finish
+
+
+# -- parties: BG-4 seller, BG-7 buyer, BG-10 payee, BG-11 tax representative -------------
+
+SEPA = "SEPA"
+"""The PartyIdentification schemeID that marks BT-90, the bank assigned creditor identifier."""
+
+
+def _split_sepa(found: Out) -> list[dict[str, Any]]:
+    """Party identifiers without the SEPA creditor id, which goes to ``_creditor`` (BT-90)."""
+    ids = []
+    for i in found.pop("_ids", ()):
+        if (i["scheme"] or "").upper() == SEPA:
+            found.setdefault("_creditor", i["value"])
+        else:
+            ids.append(i)
+    return ids
+
+
+def _vat_and_other(found: Out) -> tuple[str | None, str | None]:
+    """PartyTaxScheme/CompanyID: (the one whose TaxScheme/ID is VAT, the first other one)."""
+    vat = other = None
+    for scheme in found.pop("_tax_schemes", ()):
+        company_id = scheme.get("company_id")
+        if company_id is None:
+            continue
+        if (scheme.get("scheme") or "").upper() == "VAT":
+            vat = vat or normalise_vat(company_id)
+        else:
+            other = other or company_id
+    return vat, other
+
+
+def finish_seller(r: Reader, el: etree._Element, found: Out) -> None:
+    """BG-4: identifiers (BT-29) apart from BT-90; BT-31 VAT and BT-32 other tax id."""
+    found["identifiers"] = _split_sepa(found)
+    found["vat_id"], found["tax_registration_id"] = _vat_and_other(found)
+
+
+def finish_buyer(r: Reader, el: etree._Element, found: Out) -> None:
+    """BG-7: every identifier (BT-46) as written; BT-48 VAT id."""
+    found["identifiers"] = found.pop("_ids", [])  # BT-90 is the seller's or payee's only
+    found["vat_id"], _ = _vat_and_other(found)  # and so is BT-32
+
+
+def finish_payee(r: Reader, el: etree._Element, found: Out) -> None:
+    """BG-10: the first identifier that is not BT-90 is BT-60."""
+    ids = _split_sepa(found)
+    found["identifier"] = ids[0] if ids else None
+
+
+def finish_tax_representative(r: Reader, el: etree._Element, found: Out) -> None:
+    """BG-11: BT-63, its VAT identifier (normalised)."""
+    vat, other = _vat_and_other(found)
+    found["vat_id"] = vat or normalise_vat(other)  # BG-11 has only the one tax scheme
+
+
+ADDRESS: Spec = {
+    cbc.StreetName: text("line1"),
+    cbc.AdditionalStreetName: text("line2"),
+    cac.AddressLine: flat({cbc.Line: text("line3")}),
+    cbc.CityName: text("city"),
+    cbc.PostalZone: text("postcode"),
+    cbc.CountrySubentity: text("subdivision"),
+    cac.Country: flat({cbc.IdentificationCode: text("country")}),
+}
+TAX_SCHEME: Spec = {
+    cbc.CompanyID: text("company_id"),
+    cac.TaxScheme: flat({cbc.ID: text("scheme")}),
+}
+PARTY: Spec = {
+    cbc.EndpointID: ident("endpoint_id"),
+    cac.PartyIdentification: flat({cbc.ID: ident("_ids", many=True)}),
+    cac.PartyName: flat({cbc.Name: text("trading_name")}),
+    cac.PostalAddress: one("address", ADDRESS),
+    cac.PartyTaxScheme: each("_tax_schemes", TAX_SCHEME),
+    cac.PartyLegalEntity: flat(
+        {
+            cbc.RegistrationName: text("name"),
+            cbc.CompanyID: ident("legal_id"),
+            cbc.CompanyLegalForm: text("legal_info"),
+        }
+    ),
+    cac.Contact: one(
+        "contact",
+        {cbc.Name: text("name"), cbc.Telephone: text("phone"), cbc.ElectronicMail: text("email")},
+    ),
+}
+PAYEE: Spec = {
+    cac.PartyIdentification: flat({cbc.ID: ident("_ids", many=True)}),
+    cac.PartyName: flat({cbc.Name: text("name")}),
+    cac.PartyLegalEntity: flat({cbc.CompanyID: ident("legal_id")}),
+}
+TAX_REPRESENTATIVE: Spec = {
+    cac.PartyName: flat({cbc.Name: text("name")}),
+    cac.PostalAddress: one("address", ADDRESS),
+    cac.PartyTaxScheme: each("_tax_schemes", TAX_SCHEME),
+}

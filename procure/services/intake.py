@@ -1,0 +1,350 @@
+"""Invoice intake: read, validate, store the original bytes, quarantine or accept, once only.
+
+Every document received is kept: its bytes once per sha256 (``invoice_blob``) and a row in
+``invoice_document`` with status ``accepted``, ``rejected`` (the quarantine, with its findings)
+or ``duplicate`` (the same file again, or the same supplier and normalised invoice number as an
+accepted one; pointing at the first). Each outcome is an event; ``InvoiceAccepted`` is what
+matching consumes. Reading (parse + validate) happens before the transaction; a batch is stored
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from procure.domain.events import Event
+from procure.domain.reference import Organisation, ReferenceData
+from procure.einvoice.model import Address, Finding
+from procure.einvoice.reader import ReadOutcome, read_document
+from procure.einvoice.validate import validate
+from procure.einvoice.xml_safety import Limits
+from procure.services.context import ServiceContext, UnitOfWork
+from procure.store import repository as repo
+from procure.store import tables as t
+
+EN16931 = "urn:cen.eu:en16931:2017"
+INVOICE_ACCEPTED = "InvoiceAccepted"
+INVOICE_QUARANTINED = "InvoiceQuarantined"
+INVOICE_DUPLICATE = "InvoiceDuplicateRecognised"
+
+
+@dataclass(frozen=True)
+class Received:
+    data: bytes
+    filename: str | None = None
+    source: str = "cli"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    id: str
+    status: str
+    filename: str | None
+    number: str | None
+    supplier_id: str | None
+    duplicate_of: str | None
+    findings: tuple[dict[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "filename": self.filename,
+            "number": self.number,
+            "supplier_id": self.supplier_id,
+            "duplicate_of": self.duplicate_of,
+            "findings": list(self.findings),
+        }
+
+
+def normalise_number(number: str | None) -> str | None:
+    """Invoice numbers compared as a clerk would: case, spaces, punctuation, leading zeros."""
+    if not number:
+        return None
+    tokens = [t for t in re.split(r"[^0-9A-Z]+", number.upper()) if t]
+    stripped = [re.sub(r"(?<![0-9])0+(?=[0-9])", "", t) for t in tokens]
+    return "".join(stripped) or None
+
+
+def _supplier(ref: ReferenceData, outcome: ReadOutcome) -> tuple[str | None, str | None]:
+    doc = outcome.document
+    if doc is None:
+        return None, None
+    vat = doc.seller.vat_id
+    if vat:
+        for s in ref.suppliers.values():
+            if s.vat_number and s.vat_number.upper() == vat.upper():
+                return s.id, f"supplier:{s.id}"
+        return None, f"vat:{vat.upper()}"
+    name = (doc.seller.name or "").strip().lower()
+    for s in ref.suppliers.values():
+        if s.name.lower() == name:
+            return s.id, f"supplier:{s.id}"
+    return None, f"name:{name}" if name else None
+
+
+def ingest(
+    ctx: ServiceContext,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    source: str = "cli",
+    limits: Limits = Limits(),
+) -> IntakeResult:
+    [result] = ingest_many(ctx, [Received(data, filename, source)], limits=limits)
+    return result
+
+
+def complete_spreadsheet(
+    outcome: ReadOutcome, ref: ReferenceData, council: Organisation
+) -> ReadOutcome:
+    """A supplier's own Excel layout carries less than EN 16931 needs. What we know for certain
+    is completed from our records (the supplier's address from its record, matched by VAT
+    number; the buyer, which is the council itself) and said in an information finding; then the
+    document is validated again. Nothing is completed for XML documents."""
+    doc = outcome.document
+    if doc is None or outcome.syntax != "xlsx":
+        return outcome
+    notes: list[Finding] = []
+    update: dict[str, Any] = {}
+    if not doc.customization_id:
+        update["customization_id"] = EN16931
+    supplier_id, _ = _supplier(ref, outcome)
+    supplier = ref.suppliers.get(supplier_id or "")
+    if supplier and doc.seller.address is None:
+        update["seller"] = doc.seller.model_copy(
+            update={
+                "address": Address(
+                    line1=supplier.address_lines[0] if supplier.address_lines else None,
+                    line2=supplier.address_lines[1] if len(supplier.address_lines) > 1 else None,
+                    postcode=supplier.postcode,
+                    country=supplier.country,
+                )
+            }
+        )
+        notes.append(
+            Finding(
+                rule="PROCURE-XLSX-10",
+                severity="information",
+                message=f"seller address taken from supplier record {supplier.id}",
+                location="seller.address (BG-5)",
+            )
+        )
+    if doc.buyer.address is None:
+        update["buyer"] = doc.buyer.model_copy(
+            update={
+                "name": doc.buyer.name or council.name,
+                "vat_id": doc.buyer.vat_id or council.vat_number,
+                "address": Address(
+                    line1=council.address_line,
+                    city=council.city,
+                    postcode=council.postcode,
+                    country=council.country,
+                ),
+            }
+        )
+        notes.append(
+            Finding(
+                rule="PROCURE-XLSX-11",
+                severity="information",
+                message=f"buyer completed as {council.name} (the council)",
+                location="buyer (BG-7)",
+            )
+        )
+    if not update:
+        return outcome
+    own = tuple(f for f in doc.findings if f.rule.startswith("PROCURE-"))
+    checked = validate(doc.model_copy(update={**update, "findings": own + tuple(notes)}))
+    return replace(outcome, document=checked, findings=checked.findings)
+
+
+def ingest_many(
+    ctx: ServiceContext, received: Sequence[Received], *, limits: Limits = Limits()
+) -> list[IntakeResult]:
+    outcomes = [read_document(r.data, filename=r.filename, limits=limits) for r in received]
+    results: list[IntakeResult] = []
+    with ctx.unit() as u:
+        ref = ctx.reference(u.session)
+        outcomes = [complete_spreadsheet(o, ref, ctx.council) for o in outcomes]
+        seen_files = _known_files(u.session, {o.sha256 for o in outcomes})
+        stored_blobs = set(seen_files)
+        for r, outcome in zip(received, outcomes, strict=True):
+            results.append(_store(ctx, u, ref, r, outcome, seen_files, stored_blobs))
+    return results
+
+
+def _known_files(session: Session, digests: set[str]) -> dict[str, str]:
+    stmt = select(t.InvoiceDocumentRow.sha256, t.InvoiceDocumentRow.id).where(
+        t.InvoiceDocumentRow.sha256.in_(sorted(digests)),  # type: ignore[attr-defined]
+        t.InvoiceDocumentRow.duplicate_of.is_(None),  # type: ignore[union-attr]
+    )
+    return dict(session.execute(stmt).all())  # type: ignore[arg-type]
+
+
+def _accepted_with_number(session: Session, supplier_key: str, number: str) -> str | None:
+    stmt = select(t.InvoiceDocumentRow.id).where(
+        t.InvoiceDocumentRow.supplier_key == supplier_key,  # type: ignore[arg-type]
+        t.InvoiceDocumentRow.normalised_number == number,  # type: ignore[arg-type]
+        t.InvoiceDocumentRow.status == "accepted",  # type: ignore[arg-type]
+    )
+    return session.scalar(stmt)
+
+
+def _store(
+    ctx: ServiceContext,
+    u: UnitOfWork,
+    ref: ReferenceData,
+    r: Received,
+    outcome: ReadOutcome,
+    seen_files: dict[str, str],
+    stored_blobs: set[str],
+) -> IntakeResult:
+    now = ctx.clock()
+    doc = outcome.document
+    supplier_id, supplier_key = _supplier(ref, outcome)
+    number = doc.number if doc else None
+    normalised = normalise_number(number)
+    duplicate_of = seen_files.get(outcome.sha256)
+    why = "the same file was received before" if duplicate_of else None
+    if duplicate_of is None and outcome.accepted and supplier_key and normalised:
+        duplicate_of = _accepted_with_number(u.session, supplier_key, normalised)
+        why = f"invoice number {number} from this supplier was accepted before"
+    status = "duplicate" if duplicate_of else ("accepted" if outcome.accepted else "rejected")
+    doc_id = ctx.new_id()
+    if outcome.sha256 not in stored_blobs:
+        u.session.add(t.InvoiceBlobRow(sha256=outcome.sha256, content=r.data))
+        stored_blobs.add(outcome.sha256)
+    findings = [f.model_dump() for f in outcome.findings]
+    payable: Decimal | None = doc.totals.payable if doc else None
+    u.session.add(
+        t.InvoiceDocumentRow(
+            id=doc_id,
+            sha256=outcome.sha256,
+            filename=r.filename,
+            source=r.source,
+            received_at=now,
+            size=outcome.size,
+            syntax=outcome.syntax,
+            kind=doc.kind if doc else None,
+            status=status,
+            duplicate_of=duplicate_of,
+            supplier_id=supplier_id,
+            supplier_key=supplier_key,
+            seller_vat_id=doc.seller.vat_id if doc else None,
+            number=number,
+            normalised_number=normalised,
+            issue_date=doc.issue_date if doc else None,
+            currency=doc.currency if doc else None,
+            payable=payable,
+            order_reference=doc.order_reference if doc else None,
+            canonical=doc.model_dump(mode="json") if doc else None,
+            findings=findings,
+        )
+    )
+    u.session.flush()
+    if status == "accepted":
+        seen_files.setdefault(outcome.sha256, doc_id)
+    name = {
+        "accepted": INVOICE_ACCEPTED,
+        "rejected": INVOICE_QUARANTINED,
+        "duplicate": INVOICE_DUPLICATE,
+    }[status]
+    fatal = [f for f in findings if f["severity"] == "fatal"]
+    u.record(
+        Event(
+            name=name,
+            entity_type="invoice",
+            entity_id=doc_id,
+            occurred_at=now,
+            actor_id=None,
+            after={"status": status},
+            data={
+                "filename": r.filename,
+                "source": r.source,
+                "sha256": outcome.sha256,
+                "number": number,
+                "supplier_id": supplier_id,
+                "duplicate_of": duplicate_of,
+                "why": why,
+                "fatal": [f"{f['rule']}: {f['message']}" for f in fatal[:5]],
+            },
+        )
+    )
+    return IntakeResult(
+        doc_id, status, r.filename, number, supplier_id, duplicate_of, tuple(findings)
+    )
+
+
+def invoice_view(ctx: ServiceContext, key: str) -> dict[str, Any]:
+    with ctx.db.reading() as s:
+        row = s.get(t.InvoiceDocumentRow, key)
+        if row is None:
+            from procure.errors import NotFound
+
+            raise NotFound(f"no received invoice {key}")
+        events = repo.events_for(s, [row.id])
+    return {
+        "id": row.id,
+        "status": row.status,
+        "filename": row.filename,
+        "source": row.source,
+        "received_at": row.received_at.isoformat(timespec="seconds"),
+        "sha256": row.sha256,
+        "syntax": row.syntax,
+        "kind": row.kind,
+        "supplier_id": row.supplier_id,
+        "number": row.number,
+        "issue_date": row.issue_date.isoformat() if row.issue_date else None,
+        "currency": row.currency,
+        "payable": None if row.payable is None else str(row.payable),
+        "order_reference": row.order_reference,
+        "duplicate_of": row.duplicate_of,
+        "findings": row.findings or [],
+        "timeline": [
+            {
+                "at": e.occurred_at.isoformat(timespec="seconds"),
+                "event": e.event_name,
+                "data": e.data,
+            }
+            for e in events
+        ],
+    }
+
+
+def quarantine(ctx: ServiceContext, limit: int = 200) -> list[dict[str, Any]]:
+    with ctx.db.reading() as s:
+        rows = list(
+            s.scalars(
+                select(t.InvoiceDocumentRow)
+                .where(t.InvoiceDocumentRow.status == "rejected")  # type: ignore[arg-type]
+                .order_by(t.InvoiceDocumentRow.received_at.desc())  # type: ignore[attr-defined]
+                .limit(limit)
+            )
+        )
+    return [
+        {
+            "id": r.id,
+            "filename": r.filename,
+            "received_at": r.received_at.isoformat(timespec="seconds"),
+            "number": r.number,
+            "reasons": [
+                f"{f['rule']}: {f['message']}"
+                for f in (r.findings or [])
+                if f["severity"] == "fatal"
+            ],
+        }
+        for r in rows
+    ]
+
+
+def original_bytes(ctx: ServiceContext, sha256: str) -> bytes | None:
+    with ctx.db.reading() as s:
+        blob = s.get(t.InvoiceBlobRow, sha256)
+        return None if blob is None else bytes(blob.content)

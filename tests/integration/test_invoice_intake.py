@@ -1,0 +1,118 @@
+"""Invoice intake through the store: originals kept, rejects quarantined, duplicates recognised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from procure.services import intake
+from procure.services.inbox import scan_inbox
+from tests.conftest import CORPUS, require
+
+BASE = CORPUS / "peppol-bis3" / "rules" / "examples" / "base-example.xml"
+
+
+@pytest.fixture
+def base_example() -> bytes:
+    require("the conformance corpus", BASE.exists(), str(BASE))
+    return BASE.read_bytes()
+
+
+@pytest.fixture
+def council(make_app: Any, database_url: str) -> Any:
+    return make_app(database_url)
+
+
+def events(app: Any, doc_id: str) -> list[str]:
+    return [e["event"] for e in intake.invoice_view(app.ctx, doc_id)["timeline"]]
+
+
+def test_a_valid_invoice_is_accepted_and_its_original_bytes_are_kept(
+    council: Any, base_example: bytes
+) -> None:
+    result = intake.ingest(council.ctx, base_example, filename="base-example.xml")
+    assert result.status == "accepted", result.findings
+    assert events(council, result.id) == ["InvoiceAccepted"]
+    view = intake.invoice_view(council.ctx, result.id)
+    assert view["number"] and view["syntax"] == "ubl"
+    assert intake.original_bytes(council.ctx, view["sha256"]) == base_example
+
+
+def test_the_same_file_twice_is_recognised_and_not_processed_again(
+    council: Any, base_example: bytes
+) -> None:
+    first = intake.ingest(council.ctx, base_example, filename="a.xml")
+    again = intake.ingest(council.ctx, base_example, filename="a-copy.xml")
+    assert again.status == "duplicate" and again.duplicate_of == first.id
+    assert events(council, again.id) == ["InvoiceDuplicateRecognised"]
+
+
+def test_the_same_invoice_number_written_differently_is_a_duplicate(
+    council: Any, base_example: bytes
+) -> None:
+    first = intake.ingest(council.ctx, base_example)
+    number = intake.invoice_view(council.ctx, first.id)["number"]
+    restyled = f" {number.lower()} " if number.lower() != number else f"0{number}"
+    second = base_example.replace(
+        f"<cbc:ID>{number}</cbc:ID>".encode(), f"<cbc:ID>{restyled}</cbc:ID>".encode(), 1
+    )
+    assert second != base_example
+    again = intake.ingest(council.ctx, second)
+    assert again.status == "duplicate" and again.duplicate_of == first.id
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        (b"", "PROCURE-XML-empty"),
+        (b"\x00\x01\x02binary", "PROCURE-XML-not_xml"),
+        (b"<Invoice><cbc:ID>trunc", "PROCURE-XML-malformed"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+            "PROCURE-XML-doctype_refused",
+        ),
+        (b"<root xmlns='urn:example'/>", "PROCURE-DOC-unknown_document"),
+    ],
+)
+def test_bad_input_is_quarantined_with_a_reason_and_kept(
+    council: Any, payload: bytes, rule: str
+) -> None:
+    result = intake.ingest(council.ctx, payload, filename="bad.xml")
+    assert result.status == "rejected"
+    assert [f["rule"] for f in result.findings if f["severity"] == "fatal"] == [rule]
+    assert "root:" not in str(result.findings)  # never a local file's contents
+    [row] = [q for q in intake.quarantine(council.ctx) if q["id"] == result.id]
+    assert row["reasons"]
+    sha = intake.invoice_view(council.ctx, result.id)["sha256"]
+    assert intake.original_bytes(council.ctx, sha) == payload
+
+
+def test_a_batch_with_one_bad_file_keeps_the_good_ones(council: Any, base_example: bytes) -> None:
+    results = intake.ingest_many(
+        council.ctx,
+        [intake.Received(base_example, "good.xml"), intake.Received(b"<oops", "bad.xml")],
+    )
+    assert [r.status for r in results] == ["accepted", "rejected"]
+
+
+def test_the_watched_inbox_takes_files_in_and_files_them_away(
+    council: Any, base_example: bytes, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "good.xml").write_bytes(base_example)
+    (inbox / "bad.xml").write_bytes(b"not xml at all")
+    results = scan_inbox(council.ctx, inbox, settle_seconds=0)
+    assert sorted(r.status for r in results) == ["accepted", "rejected"]
+    assert (inbox / "processed" / "good.xml").exists()
+    assert (inbox / "quarantine" / "bad.xml").exists()
+    assert scan_inbox(council.ctx, inbox, settle_seconds=0) == []
+
+
+def test_normalised_numbers_ignore_case_spaces_punctuation_and_leading_zeros() -> None:
+    n = intake.normalise_number
+    assert n("INV-000123") == n("inv 123") == n("Inv/0123") == "INV123"
+    assert n("2024-0001") == n("2024/1")
+    assert n(None) is None
