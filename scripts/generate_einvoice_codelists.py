@@ -231,8 +231,8 @@ def read_schematron(corpus: Path) -> dict[tuple[str, str], list[list[str]]]:
 
 
 def read_peppol(path: Path) -> set[str]:
-    root = _parse(path)
-    return {str(t).strip() for t in root.xpath("cl:Code/cl:Id/text()", namespaces=VEFA)}
+    ids = _parse(path).findall("cl:Code/cl:Id", namespaces=VEFA)
+    return {(el.text or "").strip() for el in ids}
 
 
 def resolve(spec: Spec, lists: dict[tuple[str, str], list[list[str]]]) -> list[str]:

@@ -11,14 +11,16 @@ Choices where the binding leaves room: BT-24 defaults to ``urn:cen.eu:en16931:20
 read as ``#AAI#text`` is written with SubjectCode ``AAI`` (BT-21), the convention ``parse_cii``
 reads back; identifiers without a scheme are ``ram:ID``, with one ``ram:GlobalID`` (so the
 unscheme'd come first); BT-84 is an ``IBANID`` when it looks like an IBAN, else a
-``ProprietaryID``; each BG-17 account gets its own payment means; BT-7 and BT-8 are repeated on
-every VAT breakdown, BT-8 turned into its UNTDID 2475 code when the document was read from UBL
+``ProprietaryID``; each BG-17 account gets its own payment means; BT-7 and BT-8 go on the first
+VAT breakdown, BT-8 turned into its UNTDID 2475 code when the document was read from UBL
 (UNTDID 2005); BT-11 needs a project name in CII, written as ``Project reference``; a discount
-(BT-147) needs a gross price, which is BT-146 + BT-147 when the model has no BT-148.
+(BT-147) needs a gross price, which is BT-146 + BT-147 when the model has no BT-148; BT-6 equal
+to BT-5 without a BT-111 is left out (CII's BR-53 forbids it; UBL allows it).
 
-What CII D16B cannot hold raises ``NotRepresentable`` rather than being dropped: more than
-one preceding invoice (BG-3 is 0..1 in D16B), and BT-7 / BT-8 without a VAT breakdown to
-carry them.
+The model keeps an attachment's filename and MIME code but not its content: BG-24 attachments
+are written empty. What CII D16B cannot hold raises ``NotRepresentable`` rather than being
+dropped: more than one preceding invoice (BG-3 is 0..1 in D16B), and BT-7 / BT-8 without a
+VAT breakdown to carry them.
 
 Imports: lxml, the canonical model.
 """
@@ -61,6 +63,7 @@ Value = str | Decimal | Identifier | None
 
 _sub = etree.SubElement
 _NAMESPACES = {"rsm": NS_RSM, "ram": NS_RAM, "udt": NS_UDT, "qdt": NS_QDT}
+_DATE_TIME = "udt:DateTimeString"
 _SUBJECT_NOTE = re.compile(r"#([^#\s]+)#(.*)", re.DOTALL)
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
@@ -105,10 +108,15 @@ def _put(parent: Element, path: str, value: Value, **attrs: str | None) -> None:
             el.set(name, attr)
 
 
-def _date(parent: Element, path: str, value: dt.date | None, inner: str = "udt:DateTimeString") -> None:  # fmt: skip
+def _date(parent: Element, path: str, value: dt.date | None, inner: str = _DATE_TIME) -> None:
     if value is not None:
         ymd = f"{value.year:04d}{value.month:02d}{value.day:02d}"
         _put(parent, f"{path}/{inner}", ymd, format="102")
+
+
+def _referenced(parent: Element, kind: str, value: str | None) -> None:
+    """BT-12 / BT-13 / BT-14 / BT-15 / BT-16: ``{kind}ReferencedDocument/IssuerAssignedID``."""
+    _put(parent, f"{kind}ReferencedDocument/IssuerAssignedID", value)
 
 
 def _ids(parent: Element, idents: tuple[Identifier | None, ...]) -> None:
@@ -154,14 +162,14 @@ def render_cii(doc: Invoice) -> bytes:
     delivery = _agg(transaction, "ApplicableHeaderTradeDelivery")
     d = doc.delivery
     if d is not None:
-        if d.name is not None or d.location_id is not None or d.address is not None or d.date is None:  # fmt: skip
+        if (d.name, d.location_id, d.address) != (None, None, None) or d.date is None:
             ship_to = _agg(delivery, "ShipToTradeParty")
             _ids(ship_to, (d.location_id,))
             _put(ship_to, "Name", d.name)
             _address(ship_to, d.address)
         _date(delivery, "ActualDeliverySupplyChainEvent/OccurrenceDateTime", d.date)
-    _put(delivery, "DespatchAdviceReferencedDocument/IssuerAssignedID", doc.despatch_advice_reference)  # fmt: skip
-    _put(delivery, "ReceivingAdviceReferencedDocument/IssuerAssignedID", doc.receiving_advice_reference)  # fmt: skip
+    _referenced(delivery, "DespatchAdvice", doc.despatch_advice_reference)
+    _referenced(delivery, "ReceivingAdvice", doc.receiving_advice_reference)
     _settlement(_agg(transaction, "ApplicableHeaderTradeSettlement"), doc)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -195,9 +203,9 @@ def _agreement(el: Element, doc: Invoice) -> None:
         _put(party, "Name", rep.name)
         _address(party, rep.address)
         _put(party, "SpecifiedTaxRegistration/ID", rep.vat_id, schemeID="VA")
-    _put(el, "SellerOrderReferencedDocument/IssuerAssignedID", doc.sales_order_reference)
-    _put(el, "BuyerOrderReferencedDocument/IssuerAssignedID", doc.order_reference)
-    _put(el, "ContractReferencedDocument/IssuerAssignedID", doc.contract_reference)
+    _referenced(el, "SellerOrder", doc.sales_order_reference)
+    _referenced(el, "BuyerOrder", doc.order_reference)
+    _referenced(el, "Contract", doc.contract_reference)
     for ref in doc.supporting_documents:
         add = _agg(el, "AdditionalReferencedDocument")
         _put(add, "IssuerAssignedID", ref.id)
@@ -266,7 +274,8 @@ def _settlement(el: Element, doc: Invoice) -> None:
     if p is not None:
         _put(el, "CreditorReferenceID", p.creditor_id)
         _put(el, "PaymentReference", p.remittance_info)
-    _put(el, "TaxCurrencyCode", doc.tax_currency)
+    same = doc.tax_currency == doc.currency and doc.totals.tax_in_tax_currency is None
+    _put(el, "TaxCurrencyCode", None if same else doc.tax_currency)  # BR-53: BT-6 != BT-5
     _put(el, "InvoiceCurrencyCode", doc.currency)
     if doc.payee is not None:
         payee = _agg(el, "PayeeTradeParty")
@@ -278,8 +287,8 @@ def _settlement(el: Element, doc: Invoice) -> None:
         for i, account in enumerate(p.accounts or (None,)):
             means = _agg(el, "SpecifiedTradeSettlementPaymentMeans")
             _put(means, "TypeCode", p.means_code)
-            _put(means, "Information", p.means_text)
             if i == 0:
+                _put(means, "Information", p.means_text)
                 _put(means, "ApplicableTradeSettlementFinancialCard/ID", p.card_number)
                 _put(means, "PayerPartyDebtorFinancialAccount/IBANID", p.debited_account)
             if account is not None:
@@ -293,7 +302,7 @@ def _settlement(el: Element, doc: Invoice) -> None:
     bt8 = doc.tax_point_date_code or (doc.period.description_code if doc.period else None)
     if doc.syntax != "cii" and bt8 is not None:
         bt8 = BT8_FROM_UBL.get(bt8, bt8)
-    for v in doc.vat_breakdown:
+    for i, v in enumerate(doc.vat_breakdown):
         tax = _agg(el, "ApplicableTradeTax")
         _put(tax, "CalculatedAmount", v.tax_amount)
         _put(tax, "TypeCode", "VAT")
@@ -301,8 +310,9 @@ def _settlement(el: Element, doc: Invoice) -> None:
         _put(tax, "BasisAmount", v.taxable_amount)
         _put(tax, "CategoryCode", v.category)
         _put(tax, "ExemptionReasonCode", v.exemption_code)
-        _date(tax, "TaxPointDate", doc.tax_point_date, "udt:DateString")
-        _put(tax, "DueDateTypeCode", bt8)
+        if i == 0:  # CII-SR-461 / CII-SR-462: once
+            _date(tax, "TaxPointDate", doc.tax_point_date, "udt:DateString")
+            _put(tax, "DueDateTypeCode", bt8)
         _put(tax, "RateApplicablePercent", v.rate)
     if doc.period is not None and (doc.period.start or doc.period.end):
         _period(el, doc.period)

@@ -353,7 +353,8 @@ class Invoice(Frozen):
     tax_point_date: dt.date | None = None
     """BT-7 value added tax point date."""
     tax_point_date_code: str | None = None
-    """BT-8 value added tax point date code (UNTDID 2005)."""
+    """BT-8 value added tax point date code, as written in its syntax (UBL: UNTDID 2005
+    3/35/432; CII: UNTDID 2475 5/29/72). BR-CL-06 checks each against its own list."""
     due_date: dt.date | None = None
     """BT-9 payment due date."""
     buyer_reference: str | None = None

@@ -37,22 +37,28 @@ ISSUE_DATE = dt.date(2026, 11, 16)
 PEPPOL_BILLING = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
-# (VAT category, rate, weight): mostly standard rate, some reduced, zero-rated and exempt
-_VAT_MIX = (("S", Decimal("20"), 80), ("S", Decimal("5"), 8), ("Z", Decimal("0"), 7), ("E", Decimal("0"), 5))  # fmt: skip
-_EXEMPTION = "Exempt supply: education and vocational training (VAT Act 1994 Sch 9 Group 6)"
-# (item, unit of measure, price range in pence, quantity decimals)
+# (item, unit of measure, price range in pence, quantity decimals, VAT category and rate, weight)
 _CATALOGUE = (
-    ("A4 copier paper, 80gsm, box of 5 reams", "XBX", (1800, 3200), 0),
-    ("Nitrile gloves, medium, box of 100", "XBX", (450, 900), 0),
-    ("Road salt, brown, bulk", "TNE", (6500, 9800), 3),
-    ("Diesel, gas oil", "LTR", (95, 160), 2),
-    ("Grounds maintenance, operative", "HUR", (2200, 3800), 2),
-    ("Library books, hardback", "EA", (899, 2499), 0),
-    ("School meals, primary", "EA", (240, 310), 0),
-    ("Printer toner cartridge, black", "H87", (3900, 8900), 0),
-    ("Hi-vis vest, class 2", "EA", (350, 700), 0),
-    ("Cleaning chemicals, sanitiser 5L", "LTR", (180, 420), 1),
+    ("A4 copier paper, 80gsm, box of 5 reams", "XBX", (1800, 3200), 0, "S", "20", 14),
+    ("Nitrile gloves, medium, box of 100", "XBX", (450, 900), 0, "S", "20", 12),
+    ("Road salt, brown, bulk", "TNE", (6500, 9800), 3, "S", "20", 8),
+    ("Grounds maintenance, operative", "HUR", (2200, 3800), 2, "S", "20", 12),
+    ("Printer toner cartridge, black", "H87", (3900, 8900), 0, "S", "20", 10),
+    ("Hi-vis vest, class 2", "EA", (350, 700), 0, "S", "20", 10),
+    ("Cleaning chemicals, sanitiser 5L", "LTR", (180, 420), 1, "S", "20", 14),
+    ("Heating oil, kerosene, sheltered housing", "LTR", (55, 95), 1, "S", "5", 8),
+    ("Library books, hardback", "EA", (899, 2499), 0, "Z", "0", 7),
+    ("First-aid at work course, one place", "EA", (9500, 18000), 0, "E", "0", 5),
 )
+_STANDARD = ("S", Decimal("20"))
+_ORDER = {
+    ("S", Decimal("20")): 0,
+    ("S", Decimal("5")): 1,
+    ("Z", Decimal("0")): 2,
+    ("E", Decimal("0")): 3,
+}
+_WEIGHTS = [item[-1] for item in _CATALOGUE]
+_EXEMPTION = "Exempt supply: education and vocational training (VAT Act 1994 Sch 9 Group 6)"
 
 
 def money(value: Decimal) -> Decimal:
@@ -61,11 +67,9 @@ def money(value: Decimal) -> Decimal:
 
 
 def _line(rng: random.Random, number: int, order_reference: str | None) -> InvoiceLine:
-    index = rng.randrange(len(_CATALOGUE))
-    name, unit, (low, high), places = _CATALOGUE[index]
-    category, rate, _ = (
-        _VAT_MIX[0] if number == 1 else rng.choices(_VAT_MIX, [w for *_, w in _VAT_MIX])[0]
-    )
+    # the first line is standard-rated, so the document rebate and delivery have a base
+    index = 0 if number == 1 else rng.choices(range(len(_CATALOGUE)), _WEIGHTS)[0]
+    name, unit, (low, high), places, category, rate, _ = _CATALOGUE[index]
     quantity = Decimal(rng.randint(1, 40) * 10**places + rng.randint(0, 10**places - 1))
     quantity = quantity.scaleb(-places)
     price = Decimal(rng.randint(low, high)).scaleb(-2)
@@ -102,7 +106,7 @@ def _line(rng: random.Random, number: int, order_reference: str | None) -> Invoi
         charges=charges,
         unit_price=price,
         vat_category=category,
-        vat_rate=rate,
+        vat_rate=Decimal(rate),
         item_name=name,
         seller_item_id=f"SKU-{index + 1:03d}",
     )
@@ -143,7 +147,6 @@ def _breakdown(
         key = (ac.vat_category or "", ac.vat_rate or Decimal(0))
         signed = (ac.amount or Decimal(0)) * (1 if ac.is_charge else -1)
         taxable[key] = taxable.get(key, Decimal(0)) + signed
-    order = {(c, r): i for i, (c, r, _) in enumerate(_VAT_MIX)}
     return tuple(
         VatBreakdown(
             taxable_amount=amount,
@@ -152,7 +155,7 @@ def _breakdown(
             rate=rate,
             exemption_reason=_EXEMPTION if category == "E" else None,
         )
-        for (category, rate), amount in sorted(taxable.items(), key=lambda kv: order[kv[0]])
+        for (category, rate), amount in sorted(taxable.items(), key=lambda kv: _ORDER[kv[0]])
     )
 
 
@@ -172,7 +175,11 @@ def synthetic_invoice(
     invoice_lines = tuple(_line(rng, n, order_reference) for n in range(1, lines + 1))
     line_net = sum((line.net_amount or Decimal(0) for line in invoice_lines), Decimal(0))
     standard = sum(
-        (ln.net_amount or Decimal(0) for ln in invoice_lines if ln.vat_rate == _VAT_MIX[0][1]),
+        (
+            ln.net_amount or Decimal(0)
+            for ln in invoice_lines
+            if (ln.vat_category, ln.vat_rate) == _STANDARD
+        ),
         Decimal(0),
     )
     rebate, delivery = _document_allowances(standard)
@@ -194,7 +201,7 @@ def synthetic_invoice(
         payment_terms="30 days net from the date of invoice",
         seller=Party(
             name="Northgate Municipal Supplies Ltd",
-            identifiers=(Identifier(value="5060012340006", scheme="0088"),),
+            identifiers=(Identifier(value="5060012340001", scheme="0088"),),
             legal_id=Identifier(value="04123456"),  # Companies House number
             vat_id=seller_vat,
             endpoint_id=Identifier(value=seller_vat, scheme="9932"),
@@ -212,7 +219,7 @@ def synthetic_invoice(
         ),
         buyer=Party(
             name="Example Borough Council",
-            endpoint_id=Identifier(value="5050000000007", scheme="0088"),
+            endpoint_id=Identifier(value="5050000123457", scheme="0088"),
             address=Address(
                 line1="Town Hall, Market Square",
                 city="Exampleton",

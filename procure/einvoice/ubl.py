@@ -321,6 +321,7 @@ def parse_ubl(root: etree._Element) -> Invoice:
     _finish_payment(doc, is_credit_note=kind == "credit_note")
     _finish_tax(doc)
     doc["code_uses"] = r.code_uses()
+    r.forget_locations()
     doc["findings"] = r.findings
     return Invoice.model_validate(doc)
 

@@ -13,7 +13,9 @@ DocumentTypeCode 50 (a UBL 2.1 CreditNote has no DueDate or ProjectReference); B
 ``period.description_code``, else ``tax_point_date_code``, a CII code (UNTDID 2475) turned into
 its UBL one (UNTDID 2005); BT-32 is a ``PartyTaxScheme`` with TaxScheme ``TAX``; BT-90 is a
 ``PartyIdentification`` with schemeID ``SEPA`` on the payee (else the seller); each BG-17
-account gets its own ``PaymentMeans``.
+account gets its own ``PaymentMeans``, BT-82 only the first (UBL-SR-46). The model keeps an
+attachment's filename and MIME code but not its content, so BG-24 attachments are written empty
+(Peppol's R008 refuses empty elements: the content must come from where it is stored).
 
 Where the XSD requires what the model lacks: identifiers and codes are written empty (read back
 as absent); ``CardAccount/NetworkID`` (not in EN 16931) is ``NA``; a missing BT-110 beside a VAT
@@ -138,7 +140,8 @@ def render_ubl(doc: Invoice) -> bytes:
         ("PayableAmount", t.payable),
     ):
         _put(total, path, amount, currencyID=cur)
-    line_tag, quantity = ("CreditNoteLine", "CreditedQuantity") if credit else ("InvoiceLine", "InvoicedQuantity")  # fmt: skip
+    line_tag = "CreditNoteLine" if credit else "InvoiceLine"
+    quantity = "CreditedQuantity" if credit else "InvoicedQuantity"
     for line in doc.lines:
         _line(_agg(root, line_tag), line, quantity, cur)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -299,7 +302,8 @@ def _payment(root: Element, doc: Invoice, credit: bool) -> None:
     if p.accounts or p.debited_account or due_date or any(v is not None for v in means_terms):
         for i, account in enumerate(p.accounts or (None,)):
             means = _agg(root, "PaymentMeans")
-            _put(means, "PaymentMeansCode", p.means_code or "", name=p.means_text)
+            name = p.means_text if i == 0 else None  # UBL-SR-46: BT-82 once
+            _put(means, "PaymentMeansCode", p.means_code or "", name=name)
             if i == 0:
                 _put(means, "PaymentDueDate", due_date)
                 _put(means, "PaymentID", p.remittance_info)
@@ -354,7 +358,8 @@ def _tax_totals(root: Element, doc: Invoice, cur: str) -> None:
             _put(category, "TaxScheme/ID", "VAT")
     if doc.totals.tax_in_tax_currency is not None:
         tax_currency = doc.tax_currency or cur
-        _put(_agg(root, "TaxTotal"), "TaxAmount", doc.totals.tax_in_tax_currency, currencyID=tax_currency)  # fmt: skip
+        in_tax_currency = _agg(root, "TaxTotal")
+        _put(in_tax_currency, "TaxAmount", doc.totals.tax_in_tax_currency, currencyID=tax_currency)
 
 
 # -- lines -------------------------------------------------------------------------------------

@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import html
 import io
+import lzma
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from procure.einvoice import xlsx_layout as layout
 from procure.einvoice.errors import UnsupportedDocument
@@ -76,10 +78,21 @@ MESSAGES = {
 
 
 # -- the package ------------------------------------------------------------------------------
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError, OverflowError, IndexError, KeyError)  # fmt: skip
-_CELL = re.compile(rb"<(?:\w+:)?c(?:\s+r=[\"']([A-Za-z]{1,3})(\d{1,9})[\"']|[\s/>])")
-_TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*?)(/?)>")
-_R_ATTR = re.compile(rb"\sr=[\"']([A-Za-z]{0,3})(\d{1,9})[\"']")
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, struct.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError, OverflowError, IndexError, KeyError)  # fmt: skip
+# The cell-extent scan reads calamine's placement rules off the bytes: a cell is placed by its
+# r attribute (calamine takes the last one, with any namespace prefix, spaces around "=" and
+# ">" inside quoted values allowed; letters then digits, else an error), else one column right
+# of the previous cell in its row.
+_PREFIX = rb"<(?:[^\s<>/:\"'=!?]+:)?"
+_R_VALUE = re.compile(rb"[\s:\"']r\s*=\s*[\"']([A-Za-z]*)0*(\d*)[\"']")
+_CANONICAL = rb"c(?=[\s/>])(?! r=\"[A-Za-z]{1,3}[1-9]\d{0,6}\")"
+_NOT_CANONICAL, _NOT_CANONICAL_UNPREFIXED = (
+    re.compile(_PREFIX + _CANONICAL),
+    re.compile(b"<" + _CANONICAL),
+)
+_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^<>]*\?>")
+_START = re.compile(_PREFIX + rb"(?:row|c)(?=[\s/>])")
+_TAG = re.compile(_PREFIX + rb"(row|c)(?=[\s/>])((?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*)>")
 _FORMAT_CODE = re.compile(rb"formatCode=(?:\"([^\"]*)\"|'([^']*)')")
 _LOCALE_TAG = re.compile(r"\[\$([^\]-]*)(?:-[0-9A-Fa-f]+)?\]")
 
@@ -91,27 +104,40 @@ def _column(letters: bytes) -> int:
     return n
 
 
+def _extent(refs: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """The furthest row and column any of these r values names (beyond the sheet if absurd)."""
+    if not refs:
+        return 0, 0
+    letters, digits = zip(*refs, strict=True)
+    longest, columns = max(map(len, digits)), set(letters)
+    if longest > 7 or max(map(len, columns)) > 3:
+        return MAX_CELLS, MAX_CELLS
+    row = max(d for d in digits if len(d) == longest) if longest else b"0"
+    return int(row), max(map(_column, columns))
+
+
 def _used_area(xml: bytes) -> int:
-    """Cells in the rectangle from A1 to the furthest cell (an upper bound: a cell without a
-    value counts too, as does a cell whose reference is not its first attribute)."""
-    cells = _CELL.findall(xml)
-    letters = {col for col, _ in cells}
-    if b"" not in letters:  # every cell says where it is
-        rows = max(map(int, [row for _, row in cells]), default=0)
-        return rows * max(map(_column, letters), default=0)
-    row = col = rows = cols = 0  # some cells rely on position: walk the rows
-    for m in _TAG.finditer(xml):
-        ref = _R_ATTR.search(m[2])
-        if m[1] == b"row":
-            row, col = (int(ref[2]) if ref else row + 1), 0
+    """Cells in the rectangle from A1 to the furthest cell, an upper bound of what calamine
+    allocates (a cell without a value counts too)."""
+    not_canonical = _NOT_CANONICAL if b":c" in xml else _NOT_CANONICAL_UNPREFIXED
+    if not_canonical.search(xml) is None:  # every cell begins <c r="A1": placed by r alone
+        rows, cols = _extent(_R_VALUE.findall(xml))
+        return rows * cols
+    text = _DECLARATION.sub(b"", xml)
+    if b"<!" in text or b"<?" in text:  # comments, CDATA or a DTD could hide or fake cells
+        return MAX_CELLS * MAX_CELLS
+    tags = _TAG.findall(text)
+    if len(tags) != len(_START.findall(text)):  # a tag this scan cannot follow
+        return MAX_CELLS * MAX_CELLS
+    row = col = rows = cols = 0
+    for kind, attrs in tags:
+        at_row, at_col = _extent(_R_VALUE.findall(attrs))
+        if kind == b"row":
+            row, col = at_row or row + 1, 0
             continue
-        here = row
-        if ref and ref[1]:
-            col, here = _column(ref[1]), int(ref[2])
-        else:
-            col += 1
-        if not m[3]:
-            rows, cols = max(rows, here), max(cols, col)
+        col = at_col or col + 1
+        if not attrs.rstrip().endswith(b"/"):
+            rows, cols = max(rows, at_row or row), max(cols, col)
     return rows * cols
 
 
@@ -141,6 +167,8 @@ def _check_directory(infos: list[zipfile.ZipInfo]) -> None:
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
         raise UnsupportedDocument("not_xlsx", "The archive lists the same part twice.")
+    if {"xl/workbook.bin", "content.xml"} & set(names):  # calamine would fall back to XLSB / ODS
+        raise UnsupportedDocument("not_xlsx", "This workbook is .xlsb or .ods, not .xlsx; please save it as .xlsx.")  # fmt: skip
     if "xl/workbook.xml" not in names:
         raise UnsupportedDocument("not_xlsx", "This ZIP archive is not an Excel .xlsx workbook (it has no xl/workbook.xml).")  # fmt: skip
 
@@ -216,6 +244,7 @@ class _Builder:
     def __init__(self, grid: layout.Grid, format_currencies: list[str]) -> None:
         self.grid, self.format_currencies = grid, format_currencies
         self.findings: list[Finding] = []
+        self.converted: dict[tuple[object, type, layout.CellValue], object] = {}
 
     def note(self, rule: str, location: str | None = None, **facts: Any) -> None:
         severity, message = MESSAGES[rule]
@@ -225,11 +254,15 @@ class _Builder:
         """A label's or column's value converted, or None with a warning naming the cell."""
         if found is None or found.value == "":
             return None
-        try:
-            value = convert(found.value)
-        except layout.Unreadable as exc:
-            self.note("PROCURE-XLSX-04", found.ref, problem=str(exc), what=what)
-            return None
+        key = (convert, type(found.value), found.value)  # lines repeat units, rates, prices
+        if key in self.converted:
+            value = cast("T | None", self.converted[key])
+        else:
+            try:
+                value = self.converted[key] = convert(found.value)
+            except layout.Unreadable as exc:
+                self.note("PROCURE-XLSX-04", found.ref, problem=str(exc), what=what)
+                return None
         if isinstance(value, str) and value.startswith(layout.FORMULA_PREFIXES):
             self.note("PROCURE-XLSX-06", found.ref, what=what[0].upper() + what[1:], text=value)
         return value
@@ -268,11 +301,11 @@ class _Builder:
 
     def lines(self, rows: list[int], columns: dict[str, int], label_rate: Decimal | None) -> tuple[InvoiceLine, ...]:  # fmt: skip
         lines, zero, borrowed = [], [], []
-        grid, cells = self.grid, {k: (c, *_COLUMNS[k]) for k, c in columns.items()}
+        grid, cells = self.grid, [(k, c, *_COLUMNS[k]) for k, c in columns.items()]
         for n, r in enumerate(rows, start=1):
-            value = dict.fromkeys(_COLUMNS)
-            for k, (c, convert, what) in cells.items():
-                if (v := grid.cell(r, c)) != "":
+            row, value = grid.rows[r], dict.fromkeys(_COLUMNS)
+            for k, c, convert, what in cells:
+                if c < len(row) and (v := row[c]) != "":
                     value[k] = self.read(layout.Found(v, grid, r, c), convert, what)
             line_id, rate = value["line_id"] or str(n), value["vat_rate"]
             if rate is None and label_rate is not None:

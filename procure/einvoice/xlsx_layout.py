@@ -280,7 +280,7 @@ def read_totals(grid: Grid, start: int, header: Header, window: int = 60) -> Sta
                     rate = label_rate if key == "vat" and label_rate is not None else rate
         if desc is None or net is None or labelled or figures:
             continue
-        if not is_blank(grid.cell(r, desc)) and isinstance(grid.cell(r, net), float):
+        if not is_blank(grid.cell(r, desc)) and type(grid.cell(r, net)) in (int, float):
             strays.append(grid.ref(r, desc))
     return StatedTotals(figures, rate, tuple(strays))
 

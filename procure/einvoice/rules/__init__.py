@@ -64,18 +64,52 @@ def rule(rule_id: str, severity: Severity, text: str) -> Callable[[Check], Check
 
 def load_all() -> dict[str, Rule]:
     """Import every rule module (registration happens on import) and return the registry."""
-    from procure.einvoice.rules import cohesion, core, decimals, vat  # noqa: F401
-
-    from procure.einvoice.rules import codelists  # noqa: F401
+    from procure.einvoice.rules import (  # noqa: F401
+        codelists,
+        cohesion,
+        core,
+        decimals,
+        vat,
+    )
 
     return REGISTRY
 
 
-def run_rules(doc: Invoice, ids: Iterable[str] | None = None) -> list[Finding]:
+# Each VAT category family speaks only of lines, allowances, charges and breakdowns of its own
+# category (every one of its Schematron asserts has that category in its context), so a family
+# whose category the document never uses holds as a whole and need not run.
+VAT_FAMILIES = {
+    "BR-S-": "S", "BR-Z-": "Z", "BR-E-": "E", "BR-AE-": "AE", "BR-IC-": "K", "BR-G-": "G",
+    "BR-O-": "O", "BR-AF-": "L", "BR-AG-": "M",
+}  # fmt: skip
+
+
+def categories_used(doc: Invoice) -> set[str]:
+    used = {(ln.vat_category or "").strip() for ln in doc.lines}
+    used.update((a.vat_category or "").strip() for a in (*doc.allowances, *doc.charges))
+    used.update((b.category or "").strip() for b in doc.vat_breakdown)
+    return used
+
+
+def _family(rule_id: str) -> str | None:
+    for prefix, category in VAT_FAMILIES.items():
+        if rule_id.startswith(prefix):
+            return category
+    return None
+
+
+def run_rules(
+    doc: Invoice, ids: Iterable[str] | None = None, *, skip_unused_vat_families: bool = True
+) -> list[Finding]:
     registry = load_all()
     selected = registry.values() if ids is None else [registry[i] for i in ids if i in registry]
+    used = categories_used(doc) if skip_unused_vat_families else None
     findings: list[Finding] = []
     for r in selected:
+        if used is not None:
+            category = _family(r.id)
+            if category is not None and category not in used:
+                continue
         findings.extend(r.run(doc))
     return findings
 

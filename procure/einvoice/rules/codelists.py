@@ -13,7 +13,9 @@ BR-CL-11: UBL ``PartyLegalEntity/CompanyID``, CII every ``ram:ID`` outside a tax
 a document without a recorded syntax path (``xlsx``) is checked on the canonical fields.
 
 Values are compared as ``normalize-space`` does (trimmed), VATEX codes also ignoring case
-(``upper-case``), MIME codes as written (the Schematron compares them with ``=``). An absent code holds: the rule that needs it reports it.
+(``upper-case``), MIME codes as written (the Schematron compares them with ``=``). An absent
+code holds: the rule that needs it reports it. Codes the canonical model does not keep (a
+second payment means, an empty element, a non-130 referenced document's scheme) are not seen.
 
 Imports: the standard library, the canonical model, the generated lists, the rules registry.
 """
@@ -214,16 +216,6 @@ def _last_in(*names: str) -> Match:
     return lambda steps: steps[-1] in names
 
 
-@dataclass(frozen=True)
-class AttributeRule:
-    """Where a syntax writes the coded attribute a rule checks, and the model fallback."""
-
-    attribute: str
-    ubl: Match
-    cii: Match
-    fields: Callable[[Invoice], Found]
-
-
 _UBL_AMOUNTS = ("Amount", "BaseAmount", "PriceAmount", "TaxAmount", "TaxableAmount", "LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount", "AllowanceTotalAmount", "ChargeTotalAmount", "PrepaidAmount", "PayableRoundingAmount", "PayableAmount")  # fmt: skip
 
 
@@ -285,57 +277,139 @@ def _nothing(doc: Invoice) -> Found:
     return iter(())
 
 
-def _attribute_rule(rule_id: str, text: str, spec: AttributeRule, codes: frozenset[str], what: str, extra: Callable[[list[str]], frozenset[str]] | None = None) -> None:  # fmt: skip
-    exact = spec.attribute == "mimeCode"
-
-    def check(doc: Invoice) -> Iterator[Violation]:
-        if doc.syntax not in ("ubl", "cii"):
-            yield from _breaches(spec.fields(doc), codes, what, exact=exact)
-            return
-        match = spec.ubl if doc.syntax == "ubl" else spec.cii
-        for use in doc.code_uses:
-            if use.attribute != spec.attribute:
-                continue
-            steps = _steps(use.location)
-            if not match(steps):
-                continue
-            allowed = codes | extra(steps) if extra and doc.syntax == "ubl" else codes
-            yield from _breaches([(use.value, f"{use.location}/@{use.attribute}")], allowed, what, exact=exact)  # fmt: skip
-
-    rule(rule_id, "fatal", text)(check)
-
-
-def _sepa_for_seller_or_payee(steps: list[str]) -> frozenset[str]:
-    # UBL BR-CL-10 also allows schemeID SEPA under the seller or the payee (BT-90).
-    if {"cac:AccountingSupplierParty", "cac:PayeeParty"} & set(steps):
+def _sepa_for_seller_or_payee(where: str) -> frozenset[str]:
+    """UBL BR-CL-10 also allows schemeID SEPA (BT-90) under the seller or the payee."""
+    parties = ("cac:AccountingSupplierParty", "cac:PayeeParty")
+    if any(p in where for p in parties) or where.startswith(("seller.", "payee.")):
         return cl.PARTY_ID_EXTRA_SCHEMES_UBL
     return frozenset()
 
 
-_attribute_rule("BR-CL-03", "currencyID MUST be coded using ISO code list 4217 alpha-3",
-    AttributeRule("currencyID", _last_in(*(f"cbc:{a}" for a in _UBL_AMOUNTS)), _last_in("ram:TaxTotalAmount"), _nothing),
-    cl.CURRENCY_CODES, "Currency")  # fmt: skip
-_attribute_rule("BR-CL-10", "Any identifier identification scheme identifier MUST be coded using one of the ISO 6523 ICD list.",
-    AttributeRule("schemeID", _ends("cac:PartyIdentification", "cbc:ID"), _cii_party_global_id, _party_ids),
-    cl.ICD_CODES, "Identifier scheme", _sepa_for_seller_or_payee)  # fmt: skip
-_attribute_rule("BR-CL-11", "Any registration identifier identification scheme identifier MUST be coded using one of the ISO 6523 ICD list.",
-    AttributeRule("schemeID", _ends("cac:PartyLegalEntity", "cbc:CompanyID"), _cii_registration_id, _legal_ids),
-    cl.ICD_CODES, "Registration identifier scheme")  # fmt: skip
-_attribute_rule("BR-CL-13", "Item classification identifier identification scheme identifier MUST be coded using one of the UNTDID 7143 list.",
-    AttributeRule("listID", _ends("cac:CommodityClassification", "cbc:ItemClassificationCode"), _last_in("ram:ClassCode"), _classifications),
-    cl.ITEM_CLASSIFICATION_CODES, "Item classification scheme")  # fmt: skip
-_attribute_rule("BR-CL-21", "Item standard identifier scheme identifier MUST belong to the ISO 6523 ICD code list",
-    AttributeRule("schemeID", _ends("cac:StandardItemIdentification", "cbc:ID"), _ends("ram:SpecifiedTradeProduct", "ram:GlobalID"), _standard_ids),
-    cl.ICD_CODES, "Item standard identifier scheme")  # fmt: skip
-_attribute_rule("BR-CL-23", "Unit code MUST be coded according to the UN/ECE Recommendation 20 with Rec 21 extension",
-    AttributeRule("unitCode", _last_in("cbc:InvoicedQuantity", "cbc:BaseQuantity", "cbc:CreditedQuantity"), _last_in("ram:BasisQuantity", "ram:BilledQuantity"), _units),
-    cl.UNIT_CODES, "Unit of measure code")  # fmt: skip
-_attribute_rule("BR-CL-24", "For Mime code in attribute use MIMEMediaType.",
-    AttributeRule("mimeCode", _last_in("cbc:EmbeddedDocumentBinaryObject"), _last_in("ram:AttachmentBinaryObject"), _mime_codes),
-    cl.MIME_CODES, "MIME code")  # fmt: skip
-_attribute_rule("BR-CL-25", "Endpoint identifier scheme identifier MUST belong to the CEF EAS code list",
-    AttributeRule("schemeID", _last_in("cbc:EndpointID"), _ends("ram:URIUniversalCommunication", "ram:URIID"), _endpoints),
-    cl.EAS_CODES, "Electronic address scheme")  # fmt: skip
-_attribute_rule("BR-CL-26", "Delivery location identifier scheme identifier MUST belong to the ISO 6523 ICD code list",
-    AttributeRule("schemeID", _ends("cac:DeliveryLocation", "cbc:ID"), _ends("ram:ApplicableHeaderTradeDelivery", "ram:ShipToTradeParty", "ram:GlobalID"), _delivery_location),
-    cl.ICD_CODES, "Delivery location identifier scheme")  # fmt: skip
+@dataclass(frozen=True)
+class AttributeRule:
+    """A rule on a coded attribute: where each syntax writes it, and the canonical fields to
+    check when the document has no syntax paths (``xlsx``)."""
+
+    rule_id: str
+    text: str
+    attribute: str
+    ubl: Match
+    cii: Match
+    fields: Callable[[Invoice], Found]
+    codes: frozenset[str]
+    what: str
+    extra: Callable[[str], frozenset[str]] | None = None
+    """Codes also allowed at some places (UBL and the canonical fields only)."""
+
+    def check(self, doc: Invoice) -> Iterator[Violation]:
+        exact = self.attribute == "mimeCode"
+        if doc.syntax in ("ubl", "cii"):
+            match = self.ubl if doc.syntax == "ubl" else self.cii
+            found: Iterable[tuple[str | None, str]] = (
+                (use.value, f"{use.location}/@{use.attribute}")
+                for use in doc.code_uses
+                if use.attribute == self.attribute and match(_steps(use.location))
+            )
+        else:
+            found = self.fields(doc)
+        for value, where in found:
+            extra = self.extra(where) if self.extra and doc.syntax != "cii" else frozenset()
+            yield from _breaches([(value, where)], self.codes | extra, self.what, exact=exact)
+
+
+ATTRIBUTE_RULES = (
+    AttributeRule(
+        "BR-CL-03",
+        "currencyID MUST be coded using ISO code list 4217 alpha-3",
+        "currencyID",
+        ubl=_last_in(*(f"cbc:{a}" for a in _UBL_AMOUNTS)),
+        cii=_last_in("ram:TaxTotalAmount"),
+        fields=_nothing,
+        codes=cl.CURRENCY_CODES,
+        what="Currency",
+    ),
+    AttributeRule(
+        "BR-CL-10",
+        "Any identifier identification scheme identifier MUST be coded using one of the ISO 6523 ICD list.",
+        "schemeID",
+        ubl=_ends("cac:PartyIdentification", "cbc:ID"),
+        cii=_cii_party_global_id,
+        fields=_party_ids,
+        codes=cl.ICD_CODES,
+        what="Identifier scheme",
+        extra=_sepa_for_seller_or_payee,
+    ),
+    AttributeRule(
+        "BR-CL-11",
+        "Any registration identifier identification scheme identifier MUST be coded using one of the ISO 6523 ICD list.",
+        "schemeID",
+        ubl=_ends("cac:PartyLegalEntity", "cbc:CompanyID"),
+        cii=_cii_registration_id,
+        fields=_legal_ids,
+        codes=cl.ICD_CODES,
+        what="Registration identifier scheme",
+    ),
+    AttributeRule(
+        "BR-CL-13",
+        "Item classification identifier identification scheme identifier MUST be coded using one of the UNTDID 7143 list.",
+        "listID",
+        ubl=_ends("cac:CommodityClassification", "cbc:ItemClassificationCode"),
+        cii=_last_in("ram:ClassCode"),
+        fields=_classifications,
+        codes=cl.ITEM_CLASSIFICATION_CODES,
+        what="Item classification scheme",
+    ),
+    AttributeRule(
+        "BR-CL-21",
+        "Item standard identifier scheme identifier MUST belong to the ISO 6523 ICD code list",
+        "schemeID",
+        ubl=_ends("cac:StandardItemIdentification", "cbc:ID"),
+        cii=_ends("ram:SpecifiedTradeProduct", "ram:GlobalID"),
+        fields=_standard_ids,
+        codes=cl.ICD_CODES,
+        what="Item standard identifier scheme",
+    ),
+    AttributeRule(
+        "BR-CL-23",
+        "Unit code MUST be coded according to the UN/ECE Recommendation 20 with Rec 21 extension",
+        "unitCode",
+        ubl=_last_in("cbc:InvoicedQuantity", "cbc:BaseQuantity", "cbc:CreditedQuantity"),
+        cii=_last_in("ram:BasisQuantity", "ram:BilledQuantity"),
+        fields=_units,
+        codes=cl.UNIT_CODES,
+        what="Unit of measure code",
+    ),
+    AttributeRule(
+        "BR-CL-24",
+        "For Mime code in attribute use MIMEMediaType.",
+        "mimeCode",
+        ubl=_last_in("cbc:EmbeddedDocumentBinaryObject"),
+        cii=_last_in("ram:AttachmentBinaryObject"),
+        fields=_mime_codes,
+        codes=cl.MIME_CODES,
+        what="MIME code",
+    ),
+    AttributeRule(
+        "BR-CL-25",
+        "Endpoint identifier scheme identifier MUST belong to the CEF EAS code list",
+        "schemeID",
+        ubl=_last_in("cbc:EndpointID"),
+        cii=_ends("ram:URIUniversalCommunication", "ram:URIID"),
+        fields=_endpoints,
+        codes=cl.EAS_CODES,
+        what="Electronic address scheme",
+    ),
+    AttributeRule(
+        "BR-CL-26",
+        "Delivery location identifier scheme identifier MUST belong to the ISO 6523 ICD code list",
+        "schemeID",
+        ubl=_ends("cac:DeliveryLocation", "cbc:ID"),
+        cii=_ends("ram:ApplicableHeaderTradeDelivery", "ram:ShipToTradeParty", "ram:GlobalID"),
+        fields=_delivery_location,
+        codes=cl.ICD_CODES,
+        what="Delivery location identifier scheme",
+    ),
+)
+
+for _spec in ATTRIBUTE_RULES:
+    rule(_spec.rule_id, "fatal", _spec.text)(_spec.check)

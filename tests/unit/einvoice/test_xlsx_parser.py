@@ -412,6 +412,8 @@ def test_a_file_that_is_not_a_zip_is_refused() -> None:
     assert refused(b"%PDF-1.7 not a workbook") == "not_xlsx"
     assert refused(b"PK\x03\x04 truncated") == "not_xlsx"
     assert refused(zip_of({"word/document.xml": b"<w/>"})) == "not_xlsx"
+    for other in ("xl/workbook.bin", "content.xml"):  # read by calamine's XLSB / ODS fallbacks
+        assert refused(zip_of({"xl/workbook.xml": b"<workbook/>", other: b""})) == "not_xlsx"
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_opened() -> None:
@@ -468,22 +470,62 @@ def with_sheet(xml: bytes) -> bytes:
     return zip_of(parts)
 
 
+FAR = '<row r="1"><c r="A1" t="n"><v>1</v></c></row><row r="1048576">{}</row>'
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
 @pytest.mark.parametrize(
     "cells",
     [
-        '<row r="1"><c r="A1" t="n"><v>1</v></c></row><row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row>',
-        '<row r="1"><c r="XFD1" t="n"><v>1</v></c></row><row r="1048576"><c t="n"><v>1</v></c></row>',
-        '<row r="1"><c t="n"><v>1</v></c></row><row r="1048576">'
-        + "<c t='n'><v>1</v></c>" * 3000
-        + "</row>",
+        pytest.param(FAR.format('<c r="XFD1048576" t="n"><v>1</v></c>'), id="far-corner"),
+        pytest.param(
+            FAR.format('<c r = "XFD1048576" t="n"><v>1</v></c>'), id="spaces-around-equals"
+        ),
+        pytest.param(FAR.format("<c r='xfd1048576'><v>1</v></c>"), id="quotes-and-case"),
+        pytest.param(FAR.format('<c r="A1048576" r="XFD1048576"><v>1</v></c>'), id="second-r-wins"),
+        pytest.param(FAR.format('<c t="n" r="XFD1048576"><v>1</v></c>'), id="r-not-first"),
+        pytest.param(FAR.format('<c s=">" r="XFD1048576"><v>1</v></c>'), id="gt-inside-quotes"),
+        pytest.param(FAR.format('<c r="XFD0001048576"><v>1</v></c>'), id="leading-zeros"),
+        pytest.param(FAR.format('<c r="AAAA1048576"><v>1</v></c>'), id="beyond-column-xfd"),
+        pytest.param(
+            FAR.format(
+                f'<my-ns:c xmlns:my-ns="{NS}" r="XFD1048576"><my-ns:v>1</my-ns:v></my-ns:c>'
+            ),
+            id="odd-prefix",
+        ),
+        pytest.param(
+            '<row r="1"><c r="XFD1"><v>1</v></c></row><row r="1048576"><c><v>1</v></c></row>',
+            id="positional-row",
+        ),
+        pytest.param(FAR.format("<c><v>1</v></c>" * 3000), id="positional-columns"),
+        pytest.param(
+            '<row r="5"><c r="XFD5"/><!-- <c r="A5"/> --><c><v>1</v></c></row><row r="1048576"><c r="A1048576"><v>1</v></c></row>',
+            id="comment-in-positional-row",
+        ),
     ],
-    ids=["far-corner", "positional-row", "positional-columns"],
 )
 def test_a_tiny_sheet_spanning_billions_of_cells_is_refused_before_calamine_allocates(
     cells: str,
 ) -> None:
-    # calamine would allocate the whole rectangle and abort the process (not an exception)
+    # every case here made calamine abort the whole process (a Rust allocation failure)
     assert refused(with_sheet(sheet_xml(cells))) == "sheet_too_large"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        pytest.param(
+            '<row r="1"><c r="A1" t="inlineStr"><is><t>Note</t></is></c><c r="XFD1" s="1"/></row>',
+            id="styled-far-column",
+        ),
+        pytest.param(
+            '<row r="2"><c t="inlineStr"><is><t>Note</t></is></c><c><v>1</v></c></row>',
+            id="positional",
+        ),
+    ],
+)
+def test_ordinary_sheets_pass_the_extent_check(cells: str) -> None:
+    assert refused(with_sheet(sheet_xml(cells))) == "no_line_table"  # read, just not an invoice
 
 
 def test_formula_looking_text_is_kept_as_text_and_escaped_for_export() -> None:
