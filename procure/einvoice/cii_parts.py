@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -172,7 +172,7 @@ def code_uses(root: Element) -> list[CodeUse]:
 
     return [
         CodeUse(attribute=name, value=value, location=where(el))
-        for el in _WITH_CODES(root)
+        for el in cast("list[etree._Element]", _WITH_CODES(root))
         for name in CODE_ATTRIBUTES
         if (value := el.get(name)) is not None
     ]

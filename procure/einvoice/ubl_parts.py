@@ -41,6 +41,8 @@ _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-](0[0-9]|1[0-4]):[0-5][0-
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 _VAT_NOISE = str.maketrans("", "", " \t\r\n.-")
 _ALL_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*")
+_FEW = 200
+"""Children of the document element up to which ``getpath`` is asked from the top."""
 
 Out = dict[str, Any]
 """What a table read produces: canonical field names (``_``-prefixed ones are working
@@ -105,30 +107,38 @@ class Reader:
         self._paths: dict[Any, str] = {base: self.base_path}
         self._steps: dict[Any, dict[Any, str]] = {}
         self._trees: dict[Any, etree._ElementTree] = {}
+        self._few_children = len(base) <= _FEW
         self._usual_prefixes = base.nsmap.get("cac") == NS_CAC and base.nsmap.get("cbc") == NS_CBC
 
     def where(self, el: etree._Element) -> str:
         """An XPath-like location: ``/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount``.
 
-        The step below the base (``cac:InvoiceLine[2]``) comes from one count of the base's
-        children; the rest from libxml2's ``getpath`` within that child, which is cheap
-        there but would rescan all 10,000 lines of a big invoice if asked from the base.
-        Where the document uses other prefixes than cac/cbc, every step is counted here."""
+        libxml2's ``getpath`` writes it, in C, when the document uses the cac/cbc prefixes.
+        It rescans every ancestor's siblings, though, so below a base with many children (a
+        10,000-line invoice) it is asked only within the base's child, whose own step comes
+        from one count of the base's children. Other prefixes: every step is counted here."""
         path = self._paths.get(el)
         if path is not None:
             return path
         if self._usual_prefixes:
-            top, parent = el, el.getparent()
-            while parent is not None and parent is not self.base:
-                top, parent = parent, parent.getparent()
-            if parent is not None:
-                tree = self._trees.get(top)
+            top = tree = None
+            if self._few_children:
+                tree = self._trees.get(None)
                 if tree is None:
-                    tree = self._trees[top] = etree.ElementTree(top)
-                inner = tree.getpath(el)  # "/cac:InvoiceLine/cac:Price/cbc:PriceAmount"
+                    tree = self._trees[None] = etree.ElementTree(self.base)
+            else:
+                top, parent = el, el.getparent()
+                while parent is not None and parent is not self.base:
+                    top, parent = parent, parent.getparent()
+                if parent is not None:
+                    tree = self._trees.get(top)
+                    if tree is None:
+                        tree = self._trees[top] = etree.ElementTree(top)
+            if tree is not None:
+                inner = tree.getpath(el)  # "/*/cac:InvoiceLine[2]/cbc:LineExtensionAmount"
                 rest = inner[inner.find("/", 1) :] if el is not top else ""
                 if "*" not in rest:  # "*": an element in a default namespace, name it here
-                    return self._step_path(top) + rest
+                    return (self.base_path if top is None else self._step_path(top)) + rest
         return self._step_path(el)
 
     def _step_path(self, el: etree._Element) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from lxml import etree
 
@@ -77,7 +78,7 @@ def parse_xml(data: bytes, limits: Limits = Limits()) -> etree._Element:
                 "too_deep", f"elements nested deeper than {limits.max_depth}", line, column
             ) from None
         raise XmlRejected("malformed", f"not well-formed XML: {exc.msg}", line, column) from None
-    docinfo = root.getroottree().docinfo
+    docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack DocInfo.doctype
     if docinfo.doctype or docinfo.internalDTD is not None:
         # The byte check above misses other encodings (UTF-16); the parsed tree does not.
         raise XmlRejected(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from procure.domain.events import Event
 from procure.domain.reference import Organisation, ReferenceData
@@ -181,20 +182,22 @@ def ingest_many(
 
 
 def _known_files(session: Session, digests: set[str]) -> dict[str, str]:
-    stmt = select(t.InvoiceDocumentRow.sha256, t.InvoiceDocumentRow.id).where(
-        t.InvoiceDocumentRow.sha256.in_(sorted(digests)),  # type: ignore[attr-defined]
-        t.InvoiceDocumentRow.duplicate_of.is_(None),  # type: ignore[union-attr]
+    doc = t.InvoiceDocumentRow
+    stmt = select(col(doc.sha256), col(doc.id)).where(
+        col(doc.sha256).in_(sorted(digests)), col(doc.duplicate_of).is_(None)
     )
-    return dict(session.execute(stmt).all())  # type: ignore[arg-type]
+    return {sha: doc_id for sha, doc_id in session.execute(stmt).all()}  # noqa: C416
 
 
 def _accepted_with_number(session: Session, supplier_key: str, number: str) -> str | None:
-    stmt = select(t.InvoiceDocumentRow.id).where(
-        t.InvoiceDocumentRow.supplier_key == supplier_key,  # type: ignore[arg-type]
-        t.InvoiceDocumentRow.normalised_number == number,  # type: ignore[arg-type]
-        t.InvoiceDocumentRow.status == "accepted",  # type: ignore[arg-type]
+    doc = t.InvoiceDocumentRow
+    stmt = select(col(doc.id)).where(
+        col(doc.supplier_key) == supplier_key,
+        col(doc.normalised_number) == number,
+        col(doc.status) == "accepted",
     )
-    return session.scalar(stmt)
+    found: str | None = session.scalar(stmt)
+    return found
 
 
 def _store(

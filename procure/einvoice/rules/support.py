@@ -143,7 +143,7 @@ def walk(doc: Invoice, path: str) -> Iterator[tuple[Location, Any]]:
         yield Location(loc), value
 
 
-def lines(doc: Invoice) -> Iterator[tuple[str, InvoiceLine]]:
+def lines(doc: Invoice) -> Iterator[tuple[Location, InvoiceLine]]:
     """Each invoice line with its location prefix ``lines[n]``."""
     yield from walk(doc, "lines[*]")
 
@@ -171,7 +171,7 @@ def tax_total_currencies(doc: Invoice) -> list[str]:
     ]
 
 
-def without_reason(doc: Invoice, path: str) -> Iterator[str]:
+def without_reason(doc: Invoice, path: str) -> Iterator[Location]:
     """Where an allowance or charge at ``path`` has neither reason nor reason code."""
     for where, ac in walk(doc, path):
         if ac.reason is None and ac.reason_code is None:
