@@ -8,6 +8,8 @@ an official rule makes it fatal).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
 
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -15,9 +17,14 @@ from procure.einvoice.model import Finding, Invoice
 from procure.einvoice.rules import run_rules
 
 
-def _vat_check_digits(doc: Invoice) -> Iterator[Finding]:
+@lru_cache(maxsize=64)
+def _vat_module(country: str) -> Any:
     from stdnum.util import get_cc_module
 
+    return get_cc_module("gr" if country == "el" else country, "vat")
+
+
+def _vat_check_digits(doc: Invoice) -> Iterator[Finding]:
     for where, vat in (
         ("seller.vat_id (BT-31)", doc.seller.vat_id),
         ("buyer.vat_id (BT-48)", doc.buyer.vat_id),
@@ -25,7 +32,7 @@ def _vat_check_digits(doc: Invoice) -> Iterator[Finding]:
         if not vat or len(vat) < 4 or not vat[:2].isalpha():
             continue
         country = vat[:2].lower()
-        module = get_cc_module("gr" if country == "el" else country, "vat")
+        module = _vat_module(country)
         if module is None:
             continue  # a country python-stdnum does not know: nothing to say
         try:

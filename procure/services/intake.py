@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -26,7 +26,7 @@ from procure.einvoice.model import Address, Finding
 from procure.einvoice.reader import ReadOutcome, read_document
 from procure.einvoice.validate import validate
 from procure.einvoice.xml_safety import Limits
-from procure.services.context import ServiceContext, UnitOfWork
+from procure.services.context import ServiceContext
 from procure.store import repository as repo
 from procure.store import tables as t
 
@@ -169,16 +169,52 @@ def complete_spreadsheet(
 def ingest_many(
     ctx: ServiceContext, received: Sequence[Received], *, limits: Limits = Limits()
 ) -> list[IntakeResult]:
+    """Read every document, then store the batch in one transaction with three lookups and
+    bulk writes (COPY on PostgreSQL), whatever the batch size."""
     outcomes = [read_document(r.data, filename=r.filename, limits=limits) for r in received]
-    results: list[IntakeResult] = []
     with ctx.unit() as u:
         ref = ctx.reference(u.session)
         outcomes = [complete_spreadsheet(o, ref, ctx.council) for o in outcomes]
+        prepared = [_prepare(ref, o) for o in outcomes]
         seen_files = _known_files(u.session, {o.sha256 for o in outcomes})
         stored_blobs = set(seen_files)
-        for r, outcome in zip(received, outcomes, strict=True):
-            results.append(_store(ctx, u, ref, r, outcome, seen_files, stored_blobs))
+        numbers = _accepted_numbers(
+            u.session, {(p.supplier_key, p.normalised) for p in prepared if p.keyed}
+        )
+        batch = _Batch()
+        results = [
+            _decide(ctx, batch, r, o, p, seen_files, stored_blobs, numbers)
+            for r, o, p in zip(received, outcomes, prepared, strict=True)
+        ]
+        repo.bulk_insert(u.session, t.InvoiceBlobRow, batch.blobs)
+        repo.bulk_insert(u.session, t.InvoiceDocumentRow, batch.documents)
+        u.record(batch.events)
     return results
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    supplier_id: str | None
+    supplier_key: str | None
+    number: str | None
+    normalised: str | None
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.supplier_key and self.normalised)
+
+
+@dataclass
+class _Batch:
+    blobs: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def _prepare(ref: ReferenceData, outcome: ReadOutcome) -> _Prepared:
+    supplier_id, supplier_key = _supplier(ref, outcome)
+    number = outcome.document.number if outcome.document else None
+    return _Prepared(supplier_id, supplier_key, number, normalise_number(number))
 
 
 def _known_files(session: Session, digests: set[str]) -> dict[str, str]:
@@ -189,78 +225,80 @@ def _known_files(session: Session, digests: set[str]) -> dict[str, str]:
     return {sha: doc_id for sha, doc_id in session.execute(stmt).all()}  # noqa: C416
 
 
-def _accepted_with_number(session: Session, supplier_key: str, number: str) -> str | None:
+def _accepted_numbers(
+    session: Session, keys: set[tuple[str | None, str | None]]
+) -> dict[tuple[str | None, str | None], str]:
+    """Accepted documents already stored under any of these (supplier, normalised number)."""
+    if not keys:
+        return {}
     doc = t.InvoiceDocumentRow
-    stmt = select(col(doc.id)).where(
-        col(doc.supplier_key) == supplier_key,
-        col(doc.normalised_number) == number,
+    stmt = select(col(doc.supplier_key), col(doc.normalised_number), col(doc.id)).where(
+        tuple_(col(doc.supplier_key), col(doc.normalised_number)).in_(sorted(keys, key=str)),
         col(doc.status) == "accepted",
     )
-    found: str | None = session.scalar(stmt)
-    return found
+    return {(key, number): doc_id for key, number, doc_id in session.execute(stmt).all()}
 
 
-def _store(
+def _decide(
     ctx: ServiceContext,
-    u: UnitOfWork,
-    ref: ReferenceData,
+    batch: _Batch,
     r: Received,
     outcome: ReadOutcome,
+    p: _Prepared,
     seen_files: dict[str, str],
     stored_blobs: set[str],
+    numbers: dict[tuple[str | None, str | None], str],
 ) -> IntakeResult:
     now = ctx.clock()
     doc = outcome.document
-    supplier_id, supplier_key = _supplier(ref, outcome)
-    number = doc.number if doc else None
-    normalised = normalise_number(number)
     duplicate_of = seen_files.get(outcome.sha256)
     why = "the same file was received before" if duplicate_of else None
-    if duplicate_of is None and outcome.accepted and supplier_key and normalised:
-        duplicate_of = _accepted_with_number(u.session, supplier_key, normalised)
-        why = f"invoice number {number} from this supplier was accepted before"
+    if duplicate_of is None and outcome.accepted and p.keyed:
+        duplicate_of = numbers.get((p.supplier_key, p.normalised))
+        why = f"invoice number {p.number} from this supplier was accepted before"
     status = "duplicate" if duplicate_of else ("accepted" if outcome.accepted else "rejected")
     doc_id = ctx.new_id()
     if outcome.sha256 not in stored_blobs:
-        u.session.add(t.InvoiceBlobRow(sha256=outcome.sha256, content=r.data))
+        batch.blobs.append({"sha256": outcome.sha256, "content": r.data})
         stored_blobs.add(outcome.sha256)
+    if duplicate_of is None:
+        seen_files.setdefault(outcome.sha256, doc_id)
+    if status == "accepted" and p.keyed:
+        numbers[(p.supplier_key, p.normalised)] = doc_id
     findings = [f.model_dump() for f in outcome.findings]
     payable: Decimal | None = doc.totals.payable if doc else None
-    u.session.add(
-        t.InvoiceDocumentRow(
-            id=doc_id,
-            sha256=outcome.sha256,
-            filename=r.filename,
-            source=r.source,
-            received_at=now,
-            size=outcome.size,
-            syntax=outcome.syntax,
-            kind=doc.kind if doc else None,
-            status=status,
-            duplicate_of=duplicate_of,
-            supplier_id=supplier_id,
-            supplier_key=supplier_key,
-            seller_vat_id=doc.seller.vat_id if doc else None,
-            number=number,
-            normalised_number=normalised,
-            issue_date=doc.issue_date if doc else None,
-            currency=doc.currency if doc else None,
-            payable=payable,
-            order_reference=doc.order_reference if doc else None,
-            canonical=doc.model_dump(mode="json") if doc else None,
-            findings=findings,
-        )
+    batch.documents.append(
+        {
+            "id": doc_id,
+            "sha256": outcome.sha256,
+            "filename": r.filename,
+            "source": r.source,
+            "received_at": now,
+            "size": outcome.size,
+            "syntax": outcome.syntax,
+            "kind": doc.kind if doc else None,
+            "status": status,
+            "duplicate_of": duplicate_of,
+            "supplier_id": p.supplier_id,
+            "supplier_key": p.supplier_key,
+            "seller_vat_id": doc.seller.vat_id if doc else None,
+            "number": p.number,
+            "normalised_number": p.normalised,
+            "issue_date": doc.issue_date if doc else None,
+            "currency": doc.currency if doc else None,
+            "payable": payable,
+            "order_reference": doc.order_reference if doc else None,
+            "canonical": doc.model_dump(mode="json") if doc else None,
+            "findings": findings,
+        }
     )
-    u.session.flush()
-    if status == "accepted":
-        seen_files.setdefault(outcome.sha256, doc_id)
     name = {
         "accepted": INVOICE_ACCEPTED,
         "rejected": INVOICE_QUARANTINED,
         "duplicate": INVOICE_DUPLICATE,
     }[status]
     fatal = [f for f in findings if f["severity"] == "fatal"]
-    u.record(
+    batch.events.append(
         Event(
             name=name,
             entity_type="invoice",
@@ -272,8 +310,8 @@ def _store(
                 "filename": r.filename,
                 "source": r.source,
                 "sha256": outcome.sha256,
-                "number": number,
-                "supplier_id": supplier_id,
+                "number": p.number,
+                "supplier_id": p.supplier_id,
                 "duplicate_of": duplicate_of,
                 "why": why,
                 "fatal": [f"{f['rule']}: {f['message']}" for f in fatal[:5]],
@@ -281,7 +319,7 @@ def _store(
         )
     )
     return IntakeResult(
-        doc_id, status, r.filename, number, supplier_id, duplicate_of, tuple(findings)
+        doc_id, status, r.filename, p.number, p.supplier_id, duplicate_of, tuple(findings)
     )
 
 

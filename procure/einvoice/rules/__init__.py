@@ -98,18 +98,30 @@ def _family(rule_id: str) -> str | None:
     return None
 
 
+_PLAN: list[tuple[Rule, str | None]] = []
+
+
+def _plan() -> list[tuple[Rule, str | None]]:
+    """Every registered rule with its VAT family's category, worked out once."""
+    registry = load_all()
+    if len(_PLAN) != len(registry):
+        _PLAN[:] = [(r, _family(r.id)) for r in registry.values()]
+    return _PLAN
+
+
 def run_rules(
     doc: Invoice, ids: Iterable[str] | None = None, *, skip_unused_vat_families: bool = True
 ) -> list[Finding]:
-    registry = load_all()
-    selected = registry.values() if ids is None else [registry[i] for i in ids if i in registry]
+    if ids is None:
+        plan = _plan()
+    else:
+        registry = load_all()
+        plan = [(registry[i], _family(i)) for i in ids if i in registry]
     used = categories_used(doc) if skip_unused_vat_families else None
     findings: list[Finding] = []
-    for r in selected:
-        if used is not None:
-            category = _family(r.id)
-            if category is not None and category not in used:
-                continue
+    for r, category in plan:
+        if used is not None and category is not None and category not in used:
+            continue
         findings.extend(r.run(doc))
     return findings
 

@@ -308,13 +308,18 @@ class AttributeRule:
             found: Iterable[tuple[str | None, str]] = (
                 (use.value, f"{use.location}/@{use.attribute}")
                 for use in doc.code_uses
-                if use.attribute == self.attribute and match(_steps(use.location))
+                # A code in the list holds wherever it is: decide that before the costlier
+                # path match and location text (most codes on most documents are fine).
+                if use.attribute == self.attribute
+                and (use.value if exact else use.value.strip()) not in self.codes
+                and match(_steps(use.location))
             )
         else:
             found = self.fields(doc)
         for value, where in found:
             extra = self.extra(where) if self.extra and doc.syntax != "cii" else frozenset()
-            yield from _breaches([(value, where)], self.codes | extra, self.what, exact=exact)
+            codes = self.codes | extra if extra else self.codes
+            yield from _breaches([(value, where)], codes, self.what, exact=exact)
 
 
 ATTRIBUTE_RULES = (

@@ -473,6 +473,25 @@ def test_every_code_attribute_is_recorded_with_its_location() -> None:
     assert doc.supporting_documents[0].filename == "a.pdf"
 
 
+def test_locations_in_an_invoice_with_hundreds_of_lines_are_numbered_per_line() -> None:
+    lines = "".join(
+        f"<cac:InvoiceLine><cbc:ID>{n}</cbc:ID><cbc:Note>a</cbc:Note><cbc:Note>b</cbc:Note>"
+        f'<cbc:LineExtensionAmount currencyID="GBP">{n}.00</cbc:LineExtensionAmount>'
+        "</cac:InvoiceLine>"
+        for n in range(1, 301)
+    )
+    doc = ubl(
+        f"<cbc:ID>BIG</cbc:ID>{lines}<cbc:DocumentCurrencyCode>GBP</cbc:DocumentCurrencyCode>"
+    )
+
+    assert len(doc.lines) == 300
+    assert doc.lines[-1].note == "a\nb"
+    assert [u.location for u in doc.code_uses[::299]] == [
+        "/Invoice/cac:InvoiceLine[1]/cbc:LineExtensionAmount",
+        "/Invoice/cac:InvoiceLine[300]/cbc:LineExtensionAmount",
+    ]
+
+
 def test_an_embedded_attachment_is_never_kept() -> None:
     path = "en16931-cen/ubl/examples/FT_G2G_TD01_con_Allegato_Bonifico_e_Split_Payment.xml"
     doc = read(path)

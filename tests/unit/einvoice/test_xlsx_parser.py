@@ -1,9 +1,8 @@
 """The Excel reader: free supplier layouts, their quirks, hostile files, and our template.
 
 Workbooks are built with openpyxl in memory (the template in ``tmp_path``). openpyxl writes
-formulas WITHOUT cached
-values (it cannot calculate), and the reader never evaluates formulas, so cached-value cases use
-the real-world sample ``xlsx/lka-excel2zugferd/TestRechnung.xlsx`` from the shared corpus
+formulas WITHOUT cached values (it cannot calculate), and the reader never evaluates formulas,
+so cached-value cases use the real-world sample ``xlsx/lka-excel2zugferd/TestRechnung.xlsx`` from the shared corpus
 (saved by Excel, with cached values), read in place; without it those tests skip, except in CI.
 """
 
