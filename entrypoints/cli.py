@@ -328,14 +328,16 @@ def receipt_record(
 
 
 # -- supplier invoices -------------------------------------------------------------------------
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 def _read_upload(path: Path) -> bytes:
+    from procure.settings import Settings
+
+    limit = Settings().max_upload_bytes  # PROCURE_MAX_UPLOAD_BYTES
     size = path.stat().st_size
-    if size > MAX_UPLOAD:
+    if size > limit:
         raise ValidationFailed(
-            [FieldProblem("file", "too_large", f"{size:,} bytes; the limit is {MAX_UPLOAD:,}")],
+            [FieldProblem("file", "too_large", f"{size:,} bytes; the limit is {limit:,}")],
             what=str(path),
         )
     return path.read_bytes()

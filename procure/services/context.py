@@ -58,6 +58,7 @@ class ServiceContext:
     new_id: IdFactory = new_uuid
     dispatch: EventDispatcher = field(default_factory=NullDispatcher)
     council: Organisation = field(default_factory=Organisation)
+    max_document_bytes: int = 20 * 1024 * 1024
     calendar: WorkingCalendar = field(
         default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
     )

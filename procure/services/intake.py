@@ -97,7 +97,7 @@ def ingest(
     *,
     filename: str | None = None,
     source: str = "cli",
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
 ) -> IntakeResult:
     [result] = ingest_many(ctx, [Received(data, filename, source)], limits=limits)
     return result
@@ -167,10 +167,11 @@ def complete_spreadsheet(
 
 
 def ingest_many(
-    ctx: ServiceContext, received: Sequence[Received], *, limits: Limits = Limits()
+    ctx: ServiceContext, received: Sequence[Received], *, limits: Limits | None = None
 ) -> list[IntakeResult]:
     """Read every document, then store the batch in one transaction with three lookups and
     bulk writes (COPY on PostgreSQL), whatever the batch size."""
+    limits = limits or Limits(max_bytes=ctx.max_document_bytes)
     outcomes = [read_document(r.data, filename=r.filename, limits=limits) for r in received]
     with ctx.unit() as u:
         ref = ctx.reference(u.session)
