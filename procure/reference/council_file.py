@@ -1,13 +1,16 @@
-"""Load, check and export a council's reference data file (TOML).
+"""Load and check a council's reference data file (TOML).
 
 Role: turn the file a council officer writes (its format is documented at the top of
 ``procure/reference/sample_council.toml``) into a ``ReferenceData``, checking everything and
 reporting every problem at once as a ``ValidationFailed`` whose problems name the entry and key,
 e.g. ``people[s.jones].line_manager`` (the entry's id, or its position from 0 when it has no usable
-id), with a stable code. Also the reverse (``council_to_dict``, ``dump_council_toml``) so that the
-store can export what it holds, and the VAT number / sort code checks other modules reuse.
+id), with a stable code. The identifier checks (VAT numbers, bank details, postcodes, emails) are
+in ``procure.reference.identifiers``, the file's layout in ``procure.reference.council_layout`` and
+the reverse (``council_to_dict``, ``dump_council_toml``) in ``procure.reference.council_export``;
+the names other modules used from here are re-exported.
 
-Imports: the standard library, ``stdnum``, ``procure.domain`` and ``procure.errors`` only.
+Imports: the standard library, ``procure.domain``, ``procure.errors`` and the
+``procure.reference`` modules named above only.
 
 Problem codes: missing, wrong_type, unknown_key, duplicate_id, unknown_reference, lacks_role,
 unknown_role, no_role_holder, line_manager_cycle, not_a_decimal, negative, bad_email,
@@ -17,7 +20,6 @@ bad_postcode, bad_country, bad_date, self_delegation, bad_toml.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -28,11 +30,6 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from stdnum import iban as stdnum_iban
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.gb import vat as gb_vat
 
 from procure.domain.money import parse_decimal
 from procure.domain.reference import (
@@ -47,6 +44,17 @@ from procure.domain.reference import (
     VatCode,
 )
 from procure.errors import ConfigurationError, FieldProblem, ValidationFailed
+from procure.reference.council_export import council_to_dict, dump_council_toml
+from procure.reference.council_layout import COUNCIL_TABLES, ROLES, TableLayout
+from procure.reference.identifiers import (
+    iban_matches,
+    is_email_address,
+    normalise_account_number,
+    normalise_sort_code,
+    normalise_uk_postcode,
+    validate_iban,
+    validate_vat_number,
+)
 
 __all__ = [
     "EN16931_VAT_CATEGORIES",
@@ -60,44 +68,6 @@ __all__ = [
 
 SAMPLE_FILE = "sample_council.toml"
 EN16931_VAT_CATEGORIES = frozenset({"S", "Z", "E", "AE", "K", "G", "O", "L", "M"})
-ROLES = tuple(r.value for r in Role)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
-_EU_VAT_COUNTRIES = frozenset(c.upper() for c in eu_vat.MEMBER_STATES) | {"EL"}
-
-
-# --- Checks other modules reuse ---------------------------------------------------------------
-
-
-def validate_vat_number(text: str) -> str:
-    """The compact VAT number with its country prefix (``"GB 220 4302 31"`` → ``"GB220430231"``).
-
-    Digits alone are taken to be a UK number. UK numbers (including GD and HA ones) are checked
-    with ``stdnum.gb.vat``, EU ones (and Northern Ireland's XI) with ``stdnum.eu.vat``.
-    Raises ``ValueError`` saying why the number is refused.
-    """
-    compact = re.sub(r"[\s.\-]", "", text).upper()
-    if not compact:
-        raise ValueError("the VAT number is empty")
-    prefix = compact[:2]
-    if not prefix.isalpha() or prefix in ("GD", "HA"):
-        prefix, compact = "GB", "GB" + compact
-    try:
-        if prefix == "GB":
-            return "GB" + str(gb_vat.validate(compact))
-        if prefix in _EU_VAT_COUNTRIES:
-            return str(eu_vat.validate(compact))
-    except StdnumError as exc:
-        raise ValueError(f"{text!r} is not a valid {prefix} VAT number ({exc})") from exc
-    raise ValueError(f"{text!r}: VAT numbers from {prefix} cannot be checked (only UK and EU)")
-
-
-def normalise_sort_code(text: str) -> str:
-    """A UK sort code as ``NN-NN-NN`` (``"123456"``, ``"12 34 56"`` are accepted)."""
-    digits = re.sub(r"[\s\-]", "", text)
-    if not re.fullmatch(r"[0-9]{6}", digits):
-        raise ValueError(f"{text!r} is not a sort code (six digits, e.g. 12-34-56)")
-    return f"{digits[0:2]}-{digits[2:4]}-{digits[4:6]}"
 
 
 # --- Reading one entry ------------------------------------------------------------------------
@@ -213,7 +183,7 @@ def _person(e: _Entry, ctx: _Context) -> Person:
         if role not in ROLES:
             e.problem("roles", "unknown_role", f"{role!r} is not a role ({', '.join(ROLES)})")
     email = e.text("email")
-    if email and not _EMAIL.match(email):
+    if email and not is_email_address(email):
         e.problem("email", "bad_email", f"{email!r} is not an email address")
     manager = e.opt_text("line_manager")
     if manager is not None and manager not in ctx.person_ids:
@@ -276,42 +246,20 @@ def _checked(e: _Entry, key: str, code: str, check: Callable[[str], str]) -> str
         return None
 
 
-def _account_number(text: str) -> str:
-    digits = text.replace(" ", "")
-    if not re.fullmatch(r"[0-9]{8}", digits):
-        raise ValueError(f"{text!r} is not an account number (eight digits)")
-    return digits
-
-
-def _iban(text: str) -> str:
-    try:
-        return str(stdnum_iban.validate(text))
-    except StdnumError as exc:
-        raise ValueError(f"{text!r} is not a valid IBAN ({exc})") from exc
-
-
-def _iban_matches(iban: str, sort_code: str | None, account: str | None) -> bool:
-    """A UK IBAN carries the sort code and account number; they must be the ones given."""
-    return (sort_code is None or sort_code.replace("-", "") == iban[8:14]) and (
-        account is None or account == iban[14:22]
-    )
-
-
 def _supplier(e: _Entry, ctx: _Context) -> Supplier:
     country = e.text("country").upper()
     if country and not re.fullmatch(r"[A-Z]{2}", country):
         e.problem("country", "bad_country", f"{country!r} is not a two-letter country code")
     postcode = " ".join(e.text("postcode").upper().split())
     if country == "GB" and postcode:
-        match = _UK_POSTCODE.match(postcode)
-        if match is None:
-            e.problem("postcode", "bad_postcode", f"{postcode!r} is not a UK postcode")
-        else:
-            postcode = f"{match[1]} {match[2]}"
+        try:
+            postcode = normalise_uk_postcode(postcode)
+        except ValueError as exc:
+            e.problem("postcode", "bad_postcode", str(exc))
     sort_code = _checked(e, "sort_code", "bad_sort_code", normalise_sort_code)
-    account = _checked(e, "account_number", "bad_account_number", _account_number)
-    iban = _checked(e, "iban", "bad_iban", _iban)
-    if iban and iban.startswith("GB") and not _iban_matches(iban, sort_code, account):
+    account = _checked(e, "account_number", "bad_account_number", normalise_account_number)
+    iban = _checked(e, "iban", "bad_iban", validate_iban)
+    if iban and iban.startswith("GB") and not iban_matches(iban, sort_code, account):
         e.problem("iban", "iban_mismatch", "the IBAN's sort code or account number differs")
     lines = e.texts("address_lines")
     if "address_lines" in e.data and not any(lines):
@@ -354,59 +302,24 @@ def _delegation(e: _Entry, ctx: _Context) -> Delegation:
     )
 
 
-def _fields(*pairs: str) -> tuple[tuple[str, str], ...]:
-    """``"key"`` (same attribute name) or ``"key:attribute"`` → (file key, dataclass attribute)."""
-    return tuple((p.split(":")[0], p.split(":")[-1]) for p in pairs)
-
-
-@dataclass(frozen=True)
-class _Table:
-    id_key: str | None
-    fields: tuple[tuple[str, str], ...]
-    read: Callable[[_Entry, _Context], Any]
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(key for key, _ in self.fields)
-
-
-# In reading order: people first, so that later tables can refer to them. The table names are
-# also the attribute names of ReferenceData.
-_TABLES: dict[str, _Table] = {
-    "people": _Table(
-        "id",
-        _fields("id", "name", "email", "roles", "approval_limit", "line_manager:line_manager_id")
-        + _fields("department", "active"),
-        _person,
-    ),
-    "cost_centres": _Table(
-        "code",
-        _fields("code", "name", "budget_holder:budget_holder_id")
-        + _fields("head_of_service:head_of_service_id", "director:director_id")
-        + _fields("annual_budget", "site"),
-        _cost_centre,
-    ),
-    "gl_codes": _Table("code", _fields("code", "name"), _gl_code),
-    "vat_codes": _Table("code", _fields("code", "name", "rate", "en16931_category"), _vat_code),
-    "suppliers": _Table(
-        "id",
-        _fields("id", "name", "vat_number", "address_lines", "postcode", "country", "sort_code")
-        + _fields("account_number", "iban", "finance_ref", "active"),
-        _supplier,
-    ),
-    "categories": _Table("code", _fields("code", "name", "approver_role"), _category),
-    "delegations": _Table(
-        None,
-        _fields("approver:approver_id", "delegate:delegate_id", "starts", "ends", "reason"),
-        _delegation,
-    ),
+# The reader of each table, in the layout's (reading) order.
+_READERS: dict[str, Callable[[_Entry, _Context], Any]] = {
+    "people": _person,
+    "cost_centres": _cost_centre,
+    "gl_codes": _gl_code,
+    "vat_codes": _vat_code,
+    "suppliers": _supplier,
+    "categories": _category,
+    "delegations": _delegation,
 }
 
 
 # --- Reading the whole file -------------------------------------------------------------------
 
 
-def _entries(name: str, raw: object, spec: _Table, problems: list[FieldProblem]) -> list[_Entry]:
+def _entries(
+    name: str, raw: object, spec: TableLayout, problems: list[FieldProblem]
+) -> list[_Entry]:
     """The entries of one table, labelled by id (first occurrence) or position."""
     if not isinstance(raw, list):
         problems.append(FieldProblem(name, "wrong_type", f"write each entry as [[{name}]]"))
@@ -459,17 +372,19 @@ def parse_council(data: Mapping[str, object], *, what: str = "council data") -> 
     """Check already-parsed council data (the TOML's tables) and build the reference data."""
     problems: list[FieldProblem] = []
     for name in data:
-        if name not in _TABLES:
-            problems.append(FieldProblem(name, "unknown_key", f"expected {', '.join(_TABLES)}"))
+        if name not in COUNCIL_TABLES:
+            problems.append(
+                FieldProblem(name, "unknown_key", f"expected {', '.join(COUNCIL_TABLES)}")
+            )
     ctx = _Context()
     built: dict[str, list[Any]] = {}
-    for name, spec in _TABLES.items():
+    for name, spec in COUNCIL_TABLES.items():
         entries = _entries(name, data.get(name, []), spec, problems)
         if name == "people":
             ctx.person_ids = {e.ident for e in entries if e.ident is not None}
         built[name] = []
         for entry in entries:
-            item = spec.read(entry, ctx)
+            item = _READERS[name](entry, ctx)
             if entry.ok:
                 built[name].append(item)
         if name == "people":
@@ -490,7 +405,7 @@ def parse_council(data: Mapping[str, object], *, what: str = "council data") -> 
         name: {getattr(item, spec.id_key): item for item in built[name]}
         if spec.id_key
         else tuple(built[name])
-        for name, spec in _TABLES.items()
+        for name, spec in COUNCIL_TABLES.items()
     }
     return ReferenceData(**tables)
 
@@ -516,70 +431,3 @@ def load_council(path: str | os.PathLike[str] | None = None) -> ReferenceData:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValidationFailed([FieldProblem("(file)", "bad_toml", str(exc))], what=what) from exc
     return parse_council(data, what=what)
-
-
-# --- Writing ----------------------------------------------------------------------------------
-
-
-def _plain(value: object) -> object:
-    """A value as the file writes it: money and dates as strings, roles in the Role order."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, frozenset):
-        return [r for r in ROLES if r in value] + sorted(value - set(ROLES))
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def council_to_dict(reference: ReferenceData) -> dict[str, list[dict[str, object]]]:
-    """The reference data in the file's shape, JSON-friendly (money and dates as strings).
-
-    Optional keys that hold nothing and ``active = true`` (the default) are left out.
-    """
-    result: dict[str, list[dict[str, object]]] = {}
-    for name, spec in _TABLES.items():
-        items = getattr(reference, name)
-        result[name] = [
-            {
-                key: _plain(getattr(item, attribute))
-                for key, attribute in spec.fields
-                if getattr(item, attribute) is not None and getattr(item, attribute) is not True
-            }
-            for item in (items.values() if isinstance(items, dict) else items)
-        ]
-    return result
-
-
-_DATE_KEYS = frozenset({"starts", "ends"})
-
-
-def _toml_string(text: str) -> str:
-    # JSON escapes are valid TOML basic-string escapes; TOML also forbids a raw DEL.
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _toml_value(key: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(key, v) for v in value) + "]"
-    if key in _DATE_KEYS and isinstance(value, str):
-        return value  # a bare TOML date
-    return _toml_string(str(value))
-
-
-def dump_council_toml(reference: ReferenceData) -> str:
-    """The reference data as a council file that ``load_council`` reads back to equal data."""
-    out = [
-        "# Council reference data exported by procure.",
-        "# The format is described at the top of procure/reference/sample_council.toml.",
-    ]
-    for table, entries in council_to_dict(reference).items():
-        for entry in entries:
-            out.append("")
-            out.append(f"[[{table}]]")
-            out.extend(f"{key} = {_toml_value(key, value)}" for key, value in entry.items())
-    return "\n".join(out) + "\n"

@@ -18,16 +18,10 @@ from procure.domain import events as ev
 from procure.domain.approval import ApprovalTask, Decision, TaskState
 from procure.domain.calendar import is_overdue
 from procure.domain.events import Event
-from procure.domain.policy import (
-    RelatedSpend,
-    Route,
-    RoutingRequest,
-    check_can_decide,
-    eligible_substitute,
-    route,
-)
+from procure.domain.policy import RelatedSpend, Route, RoutingRequest, route
 from procure.domain.reference import ReferenceData
 from procure.domain.requisition import ApprovalState, Requisition
+from procure.domain.segregation import check_can_decide, eligible_substitute
 from procure.errors import ConfigurationError, InvalidTransition, NotAllowed
 from procure.services.context import ServiceContext, UnitOfWork
 from procure.store import repository as repo
