@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from lxml import etree
 
@@ -55,9 +55,8 @@ _EMPTY: list[Element] = []
 _LOCAL: dict[object, str] = {}
 """Tag → local name (``""`` when not a CII element); bounded by the vocabulary's size."""
 _STEPS: dict[str, str] = {}
-_WITH_CODES = etree.XPath(
-    "descendant-or-self::*[@currencyID or @unitCode or @schemeID or @listID or @mimeCode]"
-)
+_FEW_SIBLINGS = 32
+"""Children up to which ``code_uses`` counts an element's namesakes for its step alone."""
 
 
 def kids(el: Element | None) -> Kids:
@@ -165,17 +164,26 @@ def code_uses(root: Element) -> list[CodeUse]:
         path = paths.get(el)
         if path is None:
             parent = el.getparent()
-            if parent not in steps:
-                steps[parent] = _child_steps(parent)
-            path = paths[el] = f"{where(parent)}/{steps[parent][el]}"
+            assert parent is not None  # the root's path is known
+            if len(parent) > _FEW_SIBLINGS:  # every child's step at once, kept for the others
+                if parent not in steps:
+                    steps[parent] = _child_steps(parent)
+                step = steps[parent][el]
+            else:  # just this one: its namesakes, counted in C
+                tag = el.tag
+                same = list(parent.iterchildren(tag))
+                step = _step(tag) if len(same) == 1 else f"{_step(tag)}[{same.index(el) + 1}]"
+            path = paths[el] = f"{where(parent)}/{step}"
         return path
 
-    return [
-        CodeUse(attribute=name, value=value, location=where(el))
-        for el in cast("list[etree._Element]", _WITH_CODES(root))
-        for name in CODE_ATTRIBUTES
-        if (value := el.get(name)) is not None
-    ]
+    uses = []
+    for el in root.iter(etree.Element):  # in Python: cheaper than an XPath with predicates
+        if el.keys():
+            for name in CODE_ATTRIBUTES:
+                value = el.get(name)
+                if value is not None:
+                    uses.append(CodeUse(attribute=name, value=value, location=where(el)))
+    return uses
 
 
 def _child_steps(parent: Element) -> dict[Element, str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, cast
 
@@ -40,7 +40,6 @@ _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-](0[0-9]|1[0-4]):[0-5][0-
 """xs:date: YYYY-MM-DD, with an optional time zone that a calendar date does not need."""
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 _VAT_NOISE = str.maketrans("", "", " \t\r\n.-")
-_ALL_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*")
 _FEW = 200
 """Children of the document element up to which ``getpath`` is asked from the top."""
 
@@ -174,13 +173,11 @@ class Reader:
     def code_uses(self) -> list[dict[str, str]]:
         """Every currencyID / unitCode / schemeID / listID / mimeCode at or below the base."""
         uses = []
-        for a in cast("list[etree._ElementUnicodeResult]", _ALL_ATTRIBUTES(self.base)):
-            if a.attrname in CODE_ATTRIBUTES:
-                owner = a.getparent()
-                assert owner is not None  # an attribute always belongs to an element
-                uses.append(
-                    {"attribute": a.attrname, "value": str(a), "location": self.where(owner)}
-                )
+        for el in self.base.iter(etree.Element):  # cheaper than an XPath for every attribute
+            if el.keys():
+                for name, value in cast("list[tuple[str, str]]", el.items()):
+                    if name in CODE_ATTRIBUTES:
+                        uses.append({"attribute": name, "value": value, "location": self.where(el)})
         return uses
 
     def forget_locations(self) -> None:
@@ -254,21 +251,32 @@ Finish = Callable[[Reader, etree._Element, Out], bool | None]
 
 
 def read(r: Reader, base: etree._Element, spec: Spec) -> Out:
-    """Read ``base`` by its table in a single pass over all its descendant elements.
+    """Read ``base`` by its table in a single pass, in document order, over the elements the
+    tables ask for.
 
-    The pass is lxml's own (C) iteration, not a recursion: each element is handled by the
-    table of its parent, found in ``r.targets``, where aggregate handlers register the
-    children they want read. Descendants of elements no table asked for are skipped.
-    Finishing steps then run deepest first, so each sees its parts finished."""
+    Not a recursion: an explicit stack holds, for each aggregate being read, the iteration
+    over its children and the dict and table they go to. Each child is handled by that table;
+    an aggregate handler registers the child in ``r.targets`` when it wants it read, and the
+    pass then reads the child's own children before going on with its siblings.
+    Descendants of elements no table asked for are never visited. Finishing steps then run
+    deepest first, so each sees its parts finished."""
     out: Out = {}
     targets = r.targets
-    targets[base] = (out, spec)
-    for el in base.iterdescendants("{*}*"):
-        target = targets.get(el.getparent())
-        if target is not None:
-            handle = target[1].get(el.tag)
+    stack: list[tuple[Iterator[Any], Out, Spec]] = [(iter(base), out, spec)]
+    push, pop = stack.append, stack.pop
+    while stack:
+        children, found, table = stack[-1]
+        for el in children:  # comments and processing instructions: no table has their tag
+            handle = table.get(el.tag)
             if handle is not None:
-                handle(r, el, target[0])
+                handle(r, el, found)
+                if targets:
+                    target = targets.pop(el, None)
+                    if target is not None:  # read this aggregate's children first
+                        push((iter(el), *target))
+                        break
+        else:
+            pop()
     for finish, el, found, siblings in reversed(r.pending):
         if finish(r, el, found) is False and siblings is not None:
             siblings[:] = [s for s in siblings if s is not found]

@@ -65,6 +65,8 @@ MAX_SHEET_CELLS, MAX_CELLS = 2_000_000, 4_000_000
 PENNY = Decimal("0.01")
 T = TypeVar("T")
 
+_FAILED: Any = object()
+
 MESSAGES = {
     "PROCURE-XLSX-01": ("fatal", "The totals block states the {figure} as {stated} but the lines add up to {computed}."),
     "PROCURE-XLSX-02": ("warning", "No currency is stated; {currency} was {how}."),
@@ -84,7 +86,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, struct.error, EOF
 # ">" inside quoted values allowed; letters then digits, else an error), else one column right
 # of the previous cell in its row.
 _PREFIX = rb"<(?:[^\s<>/:\"'=!?]+:)?"
-_R_VALUE = re.compile(rb"[\s:\"']r\s*=\s*[\"']([A-Za-z]*)0*(\d*)[\"']")
+_R_VALUE = re.compile(rb"(?<=[\s:\"'])r\s*=\s*[\"']([A-Za-z]*)0*(\d*)[\"']")
 _CANONICAL = rb"c(?=[\s/>])(?! r=\"[A-Za-z]{1,3}[1-9]\d{0,6}\")"
 _NOT_CANONICAL, _NOT_CANONICAL_UNPREFIXED = (
     re.compile(_PREFIX + _CANONICAL),
@@ -108,10 +110,11 @@ def _extent(refs: list[tuple[bytes, bytes]]) -> tuple[int, int]:
     """The furthest row and column any of these r values names (beyond the sheet if absurd)."""
     if not refs:
         return 0, 0
-    letters, digits = zip(*refs, strict=True)
-    longest, columns = max(map(len, digits)), set(letters)
-    if longest > 7 or max(map(len, columns)) > 3:
+    digits, columns = [d for _, d in refs], {letters for letters, _ in refs}
+    longest = len(max(digits, key=len))
+    if longest > 7 or len(max(columns, key=len)) > 3:
         return MAX_CELLS, MAX_CELLS
+    # digits have no leading zeros, so among the longest the greatest string is the largest number
     row = max(d for d in digits if len(d) == longest) if longest else b"0"
     return int(row), max(map(_column, columns))
 
@@ -300,31 +303,96 @@ class _Builder:
         )
 
     def lines(self, rows: list[int], columns: dict[str, int], label_rate: Decimal | None) -> tuple[InvoiceLine, ...]:  # fmt: skip
+        grid, n = self.grid, len(rows)
+        table = [grid.rows[r] for r in rows]
+        values: dict[str, list[Any]] = dict.fromkeys(
+            _COLUMNS, [None] * n
+        )  # never mutated, only replaced
+        events: list[tuple[int, int, str, str | None]] = []  # (line, column, rule, problem)
+        narrowest = min(map(len, table), default=0)
+        for j, (k, c) in enumerate(columns.items()):
+            column = [row[c] for row in table] if c < narrowest else [row[c] if c < len(row) else "" for row in table]  # fmt: skip
+            values[k], found = self.column(column, _COLUMNS[k][0])
+            events += [(i, j, rule, problem) for i, rule, problem in found]
+        if events:  # the findings in the order read() would have made them: row by row
+            cols = list(columns.items())
+            for i, j, rule, problem in sorted(events):
+                k, c = cols[j]
+                what, ref = _COLUMNS[k][1], grid.ref(rows[i], c)
+                if problem is not None:
+                    self.note(rule, ref, problem=problem, what=what)
+                else:
+                    self.note(rule, ref, what=what[0].upper() + what[1:], text=values[k][i])
         lines, zero, borrowed = [], [], []
-        grid, cells = self.grid, [(k, c, *_COLUMNS[k]) for k, c in columns.items()]
-        for n, r in enumerate(rows, start=1):
-            row, value = grid.rows[r], dict.fromkeys(_COLUMNS)
-            for k, c, convert, what in cells:
-                if c < len(row) and (v := row[c]) != "":
-                    value[k] = self.read(layout.Found(v, grid, r, c), convert, what)
-            line_id, rate = value["line_id"] or str(n), value["vat_rate"]
+        for number, (
+            ident,
+            quantity,
+            unit,
+            net,
+            order_line,
+            unit_price,
+            rate,
+            name,
+            item_code,
+        ) in enumerate(zip(*(values[k] for k in _COLUMNS), strict=True), start=1):
+            line_id = ident or str(number)
             if rate is None and label_rate is not None:
                 rate = label_rate
                 borrowed.append(line_id)
             if rate is not None and rate == 0:
                 zero.append(line_id)
             lines.append(InvoiceLine(
-                id=line_id, quantity=value["quantity"], unit_code=value["unit"],
-                net_amount=value["net"], order_line_reference=value["order_line"],
-                unit_price=value["unit_price"], vat_rate=rate,
+                id=line_id, quantity=quantity, unit_code=unit,
+                net_amount=net, order_line_reference=order_line,
+                unit_price=unit_price, vat_rate=rate,
                 vat_category=None if rate is None else ("Z" if rate == 0 else "S"),
-                item_name=value["description"], seller_item_id=value["item_code"],
+                item_name=name, seller_item_id=item_code,
             ))  # fmt: skip
         if zero:
             self.note("PROCURE-XLSX-03", lines=", ".join(zero))
         if borrowed:
             self.note("PROCURE-XLSX-05", lines=", ".join(borrowed), rate=label_rate)
         return tuple(lines)
+
+    def column(self, cells: list[layout.CellValue], convert: Callable[[layout.CellValue], T | None]) -> tuple[list[T | None], list[tuple[int, str, str | None]]]:  # fmt: skip
+        """A line column's cells converted as ``read`` would one by one, each distinct value once,
+        and the findings read would make: (line, rule, problem or None for a formula)."""
+        keys = [(v.__class__, v) for v in cells]
+        distinct: dict[tuple[type, layout.CellValue], Any] = dict.fromkeys(keys)  # first wins
+        converted, failed, formulas = self.converted, False, False
+        for key in distinct:
+            v = key[1]
+            if v == "":
+                continue
+            if (ck := (convert, key[0], v)) in converted:
+                value = converted[ck]
+            else:
+                try:
+                    value = converted[ck] = convert(v)
+                except layout.Unreadable:
+                    distinct[key], failed = _FAILED, True
+                    continue
+            distinct[key] = value
+            formulas = formulas or (isinstance(value, str) and value.startswith(layout.FORMULA_PREFIXES))  # fmt: skip
+        out = [distinct[key] for key in keys]
+        found: list[tuple[int, str, str | None]] = []
+        if failed or formulas:
+            for i, value in enumerate(out):
+                if value is _FAILED:  # replay read(): not cached, so each cell tries again
+                    ck = (convert, keys[i][0], v := cells[i])
+                    if ck in converted:
+                        value = converted[ck]
+                    else:
+                        try:
+                            value = converted[ck] = convert(v)
+                        except layout.Unreadable as exc:
+                            found.append((i, "PROCURE-XLSX-04", str(exc)))
+                            out[i] = None
+                            continue
+                    out[i] = value
+                if isinstance(value, str) and value.startswith(layout.FORMULA_PREFIXES):
+                    found.append((i, "PROCURE-XLSX-06", None))
+        return out, found
 
     def cross_check(self, block: layout.StatedTotals, totals: DocTotals) -> None:
         computed = {"net": totals.tax_exclusive, "vat": totals.tax, "gross": totals.tax_inclusive}
@@ -341,7 +409,8 @@ class _Builder:
             return stated
         cells = [*self.grid.rows[header.row], *(f.value for f in block.figures.values())]
         amounts = [header.columns[k] for k in ("unit_price", "net") if k in header.columns]
-        cells += [self.grid.cell(r, c) for r in rows for c in amounts]
+        table = self.grid.rows  # every line row is in the grid
+        cells += [v for r in rows for c in amounts if c < len(row := table[r]) and isinstance(v := row[c], str)]  # fmt: skip
         for v in cells:
             if isinstance(v, str) and (iso := layout.currency_in(v)):
                 self.note("PROCURE-XLSX-02", currency=iso, how="inferred from the currency symbol in the amounts")  # fmt: skip

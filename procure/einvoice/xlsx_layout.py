@@ -80,6 +80,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _LABEL_OF = {syn: key for key, syns in LABELS.items() for syn in syns}
 _COLUMN_OF = {syn: (key, i) for key, syns in COLUMNS.items() for i, syn in enumerate(syns)}
 _TOTAL_OF = {syn: key for key, syns in TOTALS.items() for syn in syns}
+# Every character a totals label can hold once case-folded, before ``normalise`` (ASCII only).
+_TOTAL_CHARS = frozenset("".join(_TOTAL_OF) + "#:.-_/ \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")
 _PUNCT = re.compile(r"[\s:.\-_/]+")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|[£€$]")
 _RATE_SUFFIX = re.compile(r"\(?\s*(?:@|at)?\s*(\d{1,2}(?:[.,]\d{1,3})?)\s*%\s*\)?\s*:?\s*$")
@@ -230,15 +232,31 @@ def read_labels(grid: Grid, stop: int) -> tuple[dict[str, Found], bool]:
     return found, credit
 
 
-def _ends_table(row: list[CellValue]) -> bool:
+def _is_totals_label(v: str, seen: dict[str, bool]) -> bool:
+    """Whether text holds a totals label, remembered in ``seen`` (lines repeat their units)."""
+    if (known := seen.get(v)) is not None:
+        return known
+    # Plain ASCII text without a rate has a character no totals label has (a digit, say)
+    # unless every character is a label's letter, a space or punctuation that normalise drops.
+    if v.isascii() and "%" not in v and not _TOTAL_CHARS.issuperset(v.lower()):
+        hit = False
+    else:
+        hit = _totals_key(v)[0] is not None
+    if len(seen) < 4096:
+        seen[v] = hit
+    return hit
+
+
+def _ends_table(row: list[CellValue], seen: dict[str, bool] | None = None) -> bool:
     """A blank row, or one holding a totals label."""
+    seen = {} if seen is None else seen
     blank = True
     for v in row:
         if not isinstance(v, str):
             blank = False
         elif v and not v.isspace():
             blank = False
-            if len(v) <= 40 and _totals_key(v)[0]:
+            if len(v) <= 40 and _is_totals_label(v, seen):
                 return True
     return blank
 
@@ -249,13 +267,17 @@ def read_lines(grid: Grid, header: Header) -> tuple[list[int], int]:
     cols = header.columns
     wanted = [cols[k] for k in ("description", "quantity", "unit_price", "net") if k in cols]
     lines: list[int] = []
+    rows, seen = grid.rows, dict[str, bool]()
     r = header.row + 1
-    while r < len(grid.rows):
-        row = grid.rows[r]
-        if _ends_table(row):
+    while r < len(rows):
+        row = rows[r]
+        if _ends_table(row, seen):
             break
-        if any(c < len(row) and not is_blank(row[c]) for c in wanted):
-            lines.append(r)
+        width = len(row)
+        for c in wanted:
+            if c < width and not is_blank(row[c]):
+                lines.append(r)
+                break
         r += 1
     return lines, r
 

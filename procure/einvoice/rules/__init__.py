@@ -117,12 +117,23 @@ def run_rules(
     else:
         registry = load_all()
         plan = [(registry[i], _family(i)) for i in ids if i in registry]
+    from procure.einvoice.rules.support import checking
+
     used = categories_used(doc) if skip_unused_vat_families else None
     findings: list[Finding] = []
-    for r, category in plan:
-        if used is not None and category is not None and category not in used:
-            continue
-        findings.extend(r.run(doc))
+    with checking(doc):
+        for r, category in plan:
+            if used is not None and category is not None and category not in used:
+                continue
+            for v in r.check(doc):
+                findings.append(
+                    Finding(
+                        rule=r.id,
+                        severity=r.severity,
+                        message=v.message or r.text,
+                        location=v.location,
+                    )
+                )
     return findings
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from procure.einvoice import codelist_data as cl
 from procure.einvoice.model import Identifier, Invoice
 from procure.einvoice.rules import Violation, rule
+from procure.einvoice.rules.support import code_uses_of
 
 Found = Iterator[tuple[str | None, str]]
 """(code as written, location) pairs."""
@@ -307,11 +308,10 @@ class AttributeRule:
             match = self.ubl if doc.syntax == "ubl" else self.cii
             found: Iterable[tuple[str | None, str]] = (
                 (use.value, f"{use.location}/@{use.attribute}")
-                for use in doc.code_uses
+                for use in code_uses_of(doc, self.attribute)
                 # A code in the list holds wherever it is: decide that before the costlier
                 # path match and location text (most codes on most documents are fine).
-                if use.attribute == self.attribute
-                and (use.value if exact else use.value.strip()) not in self.codes
+                if (use.value if exact else use.value.strip()) not in self.codes
                 and match(_steps(use.location))
             )
         else:

@@ -32,7 +32,15 @@ from collections.abc import Iterator
 
 from procure.einvoice.model import Invoice
 from procure.einvoice.rules import Violation, rule
-from procure.einvoice.rules.support import lines, missing, number, present, walk, without_reason
+from procure.einvoice.rules.support import (
+    lines,
+    missing,
+    missing_at,
+    number,
+    present,
+    walk,
+    without_reason,
+)
 
 CREDIT_TRANSFER_CODES = frozenset({"30", "58"})
 """UNTDID 4461: 30 credit transfer, 58 SEPA credit transfer (the Schematron's selection)."""
@@ -86,9 +94,8 @@ REQUIRED: list[tuple[str, str, str, str]] = [
 
 def _register_required(rule_id: str, path: str, term: str, text: str) -> None:
     def check(doc: Invoice) -> Iterator[Violation]:
-        for where, value in walk(doc, path):
-            if missing(value):
-                yield Violation(location=f"{where} ({term})")
+        for where in missing_at(doc, path):
+            yield Violation(location=f"{where} ({term})")
 
     check.__name__ = check.__qualname__ = "br_" + rule_id.removeprefix("BR-")
     rule(rule_id, "fatal", text)(check)

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from procure.einvoice.model import Invoice
 from procure.einvoice.rules import Violation, rule
-from procure.einvoice.rules.support import decimals, number, walk, xpath_round
+from procure.einvoice.rules.support import decimals, number, select, xpath_round
 
 MAX_DECIMALS = 2
 
@@ -40,9 +40,14 @@ def _register(rule_id: str, path: str, term: str, *, by_value_in_cii: bool = Fal
 
     def check(doc: Invoice) -> Iterator[Violation]:
         wrong = _not_in_cents if by_value_in_cii and doc.syntax == "cii" else _too_many
-        for where, raw in walk(doc, path):
+
+        def breaks(raw: Decimal | None) -> bool:
             value = number(raw)
-            if value is not None and wrong(value):
+            return value is not None and wrong(value)
+
+        for where, raw in select(doc, path, breaks):
+            value = number(raw)
+            if value is not None:
                 yield Violation(
                     f"{raw} has {decimals(value)} decimals; amounts may have at most two.",
                     f"{where} ({term})",

@@ -20,8 +20,9 @@ Imports: the standard library and the canonical model only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from decimal import (
     MAX_EMAX,
     MAX_PREC,
@@ -35,7 +36,7 @@ from decimal import (
 from functools import lru_cache
 from typing import Any
 
-from procure.einvoice.model import Invoice, InvoiceLine
+from procure.einvoice.model import CodeUse, Invoice, InvoiceLine
 
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 """Additions, subtractions and multiplications are exact in this context (division by 100 is
@@ -124,23 +125,114 @@ def walk(doc: Invoice, path: str) -> Iterator[tuple[Location, Any]]:
     that is absent (``None``) on the way gives nothing: the rule has no context there.
 
     Breadth-first and without building location text (a 10,000-line invoice walks in
-    milliseconds); locations render when formatted."""
-    steps = _steps(path)
-    frontier: list[tuple[tuple[str | int, ...], Any]] = [((), doc)]
-    last = len(steps) - 1
-    for i, (name, many) in enumerate(steps):
-        following: list[tuple[tuple[str | int, ...], Any]] = []
+    milliseconds); locations render when formatted. While ``run_rules`` checks a document
+    (see ``checking``), each path is walked once and its values shared by every rule that
+    walks it: the document is immutable."""
+    if getattr(_RUN, "doc", None) is doc:
+        cache: dict[str, list[tuple[Location, Any]]] = _RUN.cache
+        found = cache.get(path)
+        if found is None:
+            found = cache[path] = _walk(doc, path, _RUN.frontiers)
+        return iter(found)
+    return iter(_walk(doc, path, None))
+
+
+_RUN = threading.local()
+"""The document ``run_rules`` is checking on this thread, with its walks by path and the
+values on the way by the steps that lead to them."""
+
+_Frontier = list[tuple[tuple[str | int, ...], Any]]
+_Steps = tuple[tuple[str, bool], ...]
+
+
+@contextmanager
+def checking(doc: Invoice) -> Iterator[None]:
+    """Share ``walk`` results among the rules run on ``doc``."""
+    names = ("doc", "cache", "frontiers", "uses")
+    before = tuple(getattr(_RUN, name, None) for name in names)
+    _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.uses = doc, {}, {}, None
+    try:
+        yield
+    finally:
+        _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.uses = before
+
+
+def code_uses_of(doc: Invoice, attribute: str) -> list[CodeUse] | tuple[CodeUse, ...]:
+    """The document's code uses of one attribute (``currencyID``), in document order; sorted
+    by attribute once per document while ``run_rules`` checks it."""
+    if getattr(_RUN, "doc", None) is doc:
+        by: dict[str, list[CodeUse]] | None = _RUN.uses
+        if by is None:
+            by = _RUN.uses = {}
+            for use in doc.code_uses:
+                by.setdefault(use.attribute, []).append(use)
+        return by.get(attribute, ())
+    return [use for use in doc.code_uses if use.attribute == attribute]
+
+
+def _on_the_way(doc: Invoice, steps: _Steps, frontiers: dict[_Steps, _Frontier] | None) -> _Frontier:  # fmt: skip
+    """The values (and their locations) that the last of ``steps`` is taken from, absent
+    groups left out; ``frontiers`` keeps (and offers) them by the steps that lead to them."""
+    frontier: _Frontier = [((), doc)]
+    start, last = 0, len(steps) - 1
+    if frontiers is not None:
+        for k in range(last, 0, -1):
+            hit = frontiers.get(steps[:k])
+            if hit is not None:
+                frontier, start = hit, k
+                break
+    for i in range(start, last):
+        name, many = steps[i]
+        following: _Frontier = []
         append = following.append
         for loc, here in frontier:
             value = getattr(here, name)
             if many:
                 for n, item in enumerate(value, start=1):
                     append(((*loc, name, n), item))
-            elif i == last or value is not None:
+            elif value is not None:
                 append(((*loc, name), value))
         frontier = following
-    for loc, value in frontier:
-        yield Location(loc), value
+        if frontiers is not None:
+            frontiers[steps[: i + 1]] = frontier
+    return frontier
+
+
+def _walk(doc: Invoice, path: str, frontiers: dict[_Steps, _Frontier] | None) -> list[tuple[Location, Any]]:  # fmt: skip
+    steps = _steps(path)
+    name, many = steps[-1]
+    found: list[tuple[Location, Any]] = []
+    add = found.append
+    for loc, here in _on_the_way(doc, steps, frontiers):  # the last step, with locations
+        value = getattr(here, name)
+        if many:
+            for n, item in enumerate(value, start=1):
+                add((Location((*loc, name, n)), item))
+        else:
+            add((Location((*loc, name)), value))
+    return found
+
+
+def select(doc: Invoice, path: str, test: Callable[[Any], bool]) -> Iterator[tuple[Location, Any]]:  # fmt: skip
+    """What ``walk`` gives for the values that pass ``test``, without making a location for
+    every value that does not (most values on most documents are fine)."""
+    steps = _steps(path)
+    name, many = steps[-1]
+    frontiers = _RUN.frontiers if getattr(_RUN, "doc", None) is doc else None
+    for loc, here in _on_the_way(doc, steps, frontiers):
+        value = getattr(here, name)
+        if many:
+            for n, item in enumerate(value, start=1):
+                if test(item):
+                    yield Location((*loc, name, n)), item
+        elif test(value):
+            yield Location((*loc, name)), value
+
+
+def missing_at(doc: Invoice, path: str) -> Iterator[Location]:
+    """Where the value at ``path`` is ``missing``."""
+    for where, _ in select(doc, path, missing):
+        yield where
 
 
 def lines(doc: Invoice) -> Iterator[tuple[Location, InvoiceLine]]:
@@ -166,8 +258,9 @@ def tax_total_currencies(doc: Invoice) -> list[str]:
     currency occurs exactly once among these amounts, which only the written attributes show."""
     return [
         use.value.strip()
-        for use in doc.code_uses
-        if use.attribute == "currencyID" and any(p.search(use.location) for p in _BT110_PATHS)
+        for use in code_uses_of(doc, "currencyID")
+        # both paths name a TaxTotal: a cheap test before the patterns
+        if "TaxTotal" in use.location and any(p.search(use.location) for p in _BT110_PATHS)
     ]
 
 

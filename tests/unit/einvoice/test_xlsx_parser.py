@@ -483,6 +483,7 @@ NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
         ),
         pytest.param(FAR.format("<c r='xfd1048576'><v>1</v></c>"), id="quotes-and-case"),
         pytest.param(FAR.format('<c r="A1048576" r="XFD1048576"><v>1</v></c>'), id="second-r-wins"),
+        pytest.param(FAR.format('<c r="A1"r="XFD1048576"><v>1</v></c>'), id="second-r-unspaced"),
         pytest.param(FAR.format('<c t="n" r="XFD1048576"><v>1</v></c>'), id="r-not-first"),
         pytest.param(FAR.format('<c s=">" r="XFD1048576"><v>1</v></c>'), id="gt-inside-quotes"),
         pytest.param(FAR.format('<c r="XFD0001048576"><v>1</v></c>'), id="leading-zeros"),
