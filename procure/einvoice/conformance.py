@@ -98,11 +98,6 @@ _UBL_DISAGREEMENTS = {
     "BR-55.xml#3": _DROPPED.format(
         group="a BillingReference", term="its invoice ID (BT-25)", field="DocumentReference.id"
     ),
-    "BR-56.xml#3": (
-        "the tax representative's only CompanyID is under TaxScheme COM, not VAT; the UBL reader "
-        "takes it as BT-63 when there is no VAT one (ubl._finish_tax_representative), so BT-63 "
-        "is present; the Schematron counts only the VAT scheme"
-    ),
 }
 KNOWN_DISAGREEMENTS: dict[str, str] = {
     f"{test_set}/{test}": why

@@ -468,8 +468,9 @@ def finish_payee(r: Reader, el: etree._Element, found: Out) -> None:
 
 def finish_tax_representative(r: Reader, el: etree._Element, found: Out) -> None:
     """BG-11: BT-63, its VAT identifier (normalised)."""
-    vat, other = _vat_and_other(found)
-    found["vat_id"] = vat or normalise_vat(other)  # BG-11 has only the one tax scheme
+    # Only a CompanyID under the VAT tax scheme is BT-63 (BR-56 binds it so); another scheme's
+    # number is not the representative's VAT identifier.
+    found["vat_id"], _ = _vat_and_other(found)
 
 
 ADDRESS: Spec = {
