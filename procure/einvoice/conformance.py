@@ -66,37 +66,11 @@ _EXPECTATIONS: dict[str, Expectation] = {
     "warning": "warning",
 }
 
-_DROPPED = (
-    "the fragment has {group} without {term}; the canonical model has no place for one without "
-    "it ({field} is required), so the UBL reader drops it and the rule has nothing to see "
-    "(kept with an empty {field}, it would fire)"
-)
 _UBL_DISAGREEMENTS = {
     "BR-03.xml#1": (
         "the fragment's issue date is '123': the Schematron asks only for non-blank text; our "
         "reader keeps BT-2 as a date, reports '123' as unreadable (PROCURE-PARSE-01), and BT-2 "
         "is absent: BR-03 fires where the test expects success"
-    ),
-    "BR-50.xml#4": _DROPPED.format(
-        group="a PayeeFinancialAccount", term="its ID (BT-84)", field="PaymentAccount.account_id"
-    ),
-    "BR-50.xml#5": _DROPPED.format(
-        group="a PayeeFinancialAccount", term="its ID (BT-84)", field="PaymentAccount.account_id"
-    ),
-    "BR-52.xml#2": _DROPPED.format(
-        group="an AdditionalDocumentReference", term="its ID (BT-122)", field="DocumentReference.id"
-    ),
-    "BR-54.xml#2": _DROPPED.format(
-        group="an AdditionalItemProperty", term="its Name (BT-160)", field="ItemAttribute.name"
-    ),
-    "BR-54.xml#4": _DROPPED.format(
-        group="an AdditionalItemProperty", term="its Name (BT-160)", field="ItemAttribute.name"
-    ),
-    "BR-55.xml#2": _DROPPED.format(
-        group="a BillingReference", term="its invoice ID (BT-25)", field="DocumentReference.id"
-    ),
-    "BR-55.xml#3": _DROPPED.format(
-        group="a BillingReference", term="its invoice ID (BT-25)", field="DocumentReference.id"
     ),
 }
 KNOWN_DISAGREEMENTS: dict[str, str] = {

@@ -318,6 +318,17 @@ def parse_ubl(root: etree._Element) -> Invoice:
     doc["allowances"] = [e for e in entries if not e["is_charge"]]
     doc["charges"] = [e for e in entries if e["is_charge"]]
     _finish_references(doc, is_credit_note=kind == "credit_note")
+    empty_billing = sum(
+        1
+        for br in root.iterchildren(cac.BillingReference)
+        if next(br.iterchildren(cac.InvoiceDocumentReference), None) is None
+    )
+    if empty_billing:
+        # BG-3 written without its invoice reference: kept empty so that BR-55 can say so.
+        doc["preceding_invoices"] = [
+            *doc.get("preceding_invoices", []),
+            *({"id": ""} for _ in range(empty_billing)),
+        ]
     _finish_payment(doc, is_credit_note=kind == "credit_note")
     _finish_tax(doc)
     doc["code_uses"] = r.code_uses()
@@ -336,8 +347,10 @@ def _finish_references(doc: Out, *, is_credit_note: bool) -> None:
             doc["invoiced_object"] = number
         elif type_code == "50" and is_credit_note and "project_reference" not in doc and number:
             doc["project_reference"] = number["value"]  # a CreditNote has no ProjectReference
-        elif number is not None:
-            supporting.append({**ref, "id": number["value"]})
+        elif type_code not in ("130", "50") or number is None:
+            # BG-24 with its reference (BT-122), or with none written: kept with an empty one
+            # so that BR-52 can say the reference is missing.
+            supporting.append({**ref, "id": number["value"] if number else ""})
     doc["supporting_documents"] = supporting
 
 

@@ -409,10 +409,13 @@ def each(key: str, spec: Spec, finish: Finish | None = None) -> Handler:
 
 
 def requires(key: str) -> Finish:
-    """Drop an occurrence without its mandatory value (the model needs it to exist at all)."""
+    """Keep an occurrence whose mandatory value is missing or blank, with that value empty: the
+    group is there, so the rule that asks for the value (BR-50, BR-54, BR-55…) must see it."""
 
     def finish(r: Reader, el: etree._Element, found: Out) -> bool:
-        return found.get(key) is not None
+        if found.get(key) is None:
+            found[key] = ""
+        return True
 
     return finish
 
