@@ -39,8 +39,10 @@ def load_reference_data(ctx: ServiceContext, ref: ReferenceData, *, source: str)
 
 
 def reference_data(ctx: ServiceContext) -> ReferenceData:
+    """The council's reference data, through the context's cache (one indexed read when it has
+    not changed), so that per-request callers such as the API's authentication stay cheap."""
     with ctx.db.reading() as s:
-        return repo.load_reference(s)
+        return ctx.reference(s)
 
 
 def hash_token(token: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.domain.reference import Organisation, ReferenceData
 from procure.einvoice.model import Address, Finding
@@ -31,9 +32,6 @@ from procure.store import repository as repo
 from procure.store import tables as t
 
 EN16931 = "urn:cen.eu:en16931:2017"
-INVOICE_ACCEPTED = "InvoiceAccepted"
-INVOICE_QUARANTINED = "InvoiceQuarantined"
-INVOICE_DUPLICATE = "InvoiceDuplicateRecognised"
 
 
 @dataclass(frozen=True)
@@ -294,9 +292,9 @@ def _decide(
         }
     )
     name = {
-        "accepted": INVOICE_ACCEPTED,
-        "rejected": INVOICE_QUARANTINED,
-        "duplicate": INVOICE_DUPLICATE,
+        "accepted": ev.INVOICE_ACCEPTED,
+        "rejected": ev.INVOICE_QUARANTINED,
+        "duplicate": ev.INVOICE_DUPLICATE,
     }[status]
     fatal = [f for f in findings if f["severity"] == "fatal"]
     batch.events.append(

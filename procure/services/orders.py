@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from procure.domain import events as ev
 from procure.domain.events import Event
@@ -13,8 +14,6 @@ from procure.domain.requisition import ApprovalState, OrderState
 from procure.errors import NotAllowed
 from procure.services.context import ServiceContext
 from procure.store import repository as repo
-
-PURCHASE_ORDER_ON_HOLD = "PurchaseOrderOnHold"
 
 
 def issue_purchase_order(ctx: ServiceContext, requisition_id: str) -> PurchaseOrder | None:
@@ -32,7 +31,7 @@ def issue_purchase_order(ctx: ServiceContext, requisition_id: str) -> PurchaseOr
         if req.supplier_id is None:
             u.record(
                 Event(
-                    name=PURCHASE_ORDER_ON_HOLD,
+                    name=ev.PURCHASE_ORDER_ON_HOLD,
                     entity_type="requisition",
                     entity_id=req.id,
                     occurred_at=now,
@@ -62,8 +61,6 @@ def record_receipt(
     is_return: bool = False,
 ) -> GoodsReceipt:
     """Record a delivery (or a return, with negative quantities) against a purchase order."""
-    from decimal import Decimal
-
     now = ctx.clock()
     with ctx.unit() as u:
         po = repo.get_order(u.session, po_key, for_update=True)
@@ -94,6 +91,3 @@ def record_receipt(
         repo.save_receipt(u.session, po, receipt)
         u.record(po)
     return receipt
-
-
-__all__ = ["PURCHASE_ORDER_ON_HOLD", "ev", "issue_purchase_order", "record_receipt"]

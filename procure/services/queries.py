@@ -60,7 +60,7 @@ def describe(e: t.AuditEventRow, ref: ReferenceData) -> str:
             return f"amended by {who}: net £{d.get('old_net_total')} → £{d.get('new_net_total')}"
         case ev.SUPPLIER_CHOSEN:
             return f"supplier {d.get('supplier')} chosen by {who} (suggested: {d.get('suggested')})"
-        case "PurchaseOrderOnHold":
+        case ev.PURCHASE_ORDER_ON_HOLD:
             return f"purchase order on hold: {d.get('why')}"
         case ev.REQUISITION_WITHDRAWN:
             return f"withdrawn by {who}"
@@ -100,6 +100,7 @@ def requisition_status(
         ):
             raise NotAllowed(f"{viewer} may not see {req.number}", code="not_your_requisition")
         po = None
+        entity_ids = [req.id, *(x.id for x in tasks)]
         if req.purchase_order_number:
             order = repo.get_order(s, req.purchase_order_number)
             po = {
@@ -107,9 +108,7 @@ def requisition_status(
                 "receipt_state": order.receipt_state.value,
                 "status": order.status.value,
             }
-        entity_ids = [req.id, *(x.id for x in tasks)]
-        if po:
-            entity_ids.append(repo.get_order(s, req.purchase_order_number or "").id)
+            entity_ids.append(order.id)
         events = repo.events_for(s, entity_ids)
     vat = sum(
         (
@@ -200,7 +199,10 @@ def requisition_status(
 def my_requisitions(ctx: ServiceContext, requester: str) -> list[dict[str, Any]]:
     with ctx.db.reading() as s:
         rows = repo.requisitions_of(s, requester)
-        open_tasks = {x.requisition_id: x for x in repo.tasks_with_state(s, TaskState.OPEN)}
+        open_tasks = {
+            x.requisition_id: x
+            for x in repo.tasks_with_state(s, TaskState.OPEN, requisition_ids=[r.id for r in rows])
+        }
     return [
         {
             "number": r.number,

@@ -343,11 +343,17 @@ def tasks_of_requisition(session: Session, req_id: str) -> list[ApprovalTask]:
 
 
 def tasks_with_state(
-    session: Session, state: TaskState, *, assignee_id: str | None = None
+    session: Session,
+    state: TaskState,
+    *,
+    assignee_id: str | None = None,
+    requisition_ids: Sequence[str] | None = None,
 ) -> list[ApprovalTask]:
     stmt = select(t.ApprovalTaskRow).where(col(t.ApprovalTaskRow.state) == state.value)
     if assignee_id is not None:
         stmt = stmt.where(col(t.ApprovalTaskRow.assignee_id) == assignee_id)
+    if requisition_ids is not None:
+        stmt = stmt.where(col(t.ApprovalTaskRow.requisition_id).in_(list(requisition_ids)))
     stmt = stmt.order_by(col(t.ApprovalTaskRow.created_at))
     return [mapping.task_from_row(r) for r in session.scalars(stmt)]
 
