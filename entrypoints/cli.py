@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from entrypoints import render
-from procure.errors import FieldProblem, ProcureError, ValidationFailed
+from procure.errors import ProcureError, ValidationFailed
 
 app = typer.Typer(no_args_is_help=True, help="Electronic procurement: requisitions to orders.")
 db_app = typer.Typer(help="Database schema.")
@@ -331,16 +331,12 @@ def receipt_record(
 
 
 def _read_upload(path: Path) -> bytes:
+    """The file, capped one byte past PROCURE_MAX_UPLOAD_BYTES: an oversize file is then refused
+    by intake as ``too_large`` (and kept in quarantine) instead of stopping a whole batch."""
+    from procure.services.intake import read_capped
     from procure.settings import Settings
 
-    limit = Settings().max_upload_bytes  # PROCURE_MAX_UPLOAD_BYTES
-    size = path.stat().st_size
-    if size > limit:
-        raise ValidationFailed(
-            [FieldProblem("file", "too_large", f"{size:,} bytes; the limit is {limit:,}")],
-            what=str(path),
-        )
-    return path.read_bytes()
+    return read_capped(path, Settings().max_upload_bytes)
 
 
 @invoice_app.command("parse")

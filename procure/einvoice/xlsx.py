@@ -181,7 +181,8 @@ def _checked_package(data: bytes, max_bytes: int) -> tuple[bytes, list[str]]:
     formats show."""
     if len(data) > max_bytes:
         raise UnsupportedDocument(
-            "too_large", f"The file is {len(data):,} bytes; the limit is {max_bytes:,}."
+            "too_large",
+            f"The file is larger than the limit of {max_bytes:,} bytes (at least {len(data):,} read).",
         )
     if not data.startswith(b"PK\x03\x04"):
         raise UnsupportedDocument(

@@ -52,7 +52,9 @@ def parse_xml(data: bytes, limits: Limits = Limits()) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise XmlRejected."""
     if len(data) > limits.max_bytes:
         raise XmlRejected(
-            "too_large", f"document is {len(data):,} bytes; the limit is {limits.max_bytes:,}"
+            "too_large",
+            f"document is larger than the limit of {limits.max_bytes:,} bytes "
+            f"(at least {len(data):,} read)",
         )
     head = data[:4096].lstrip()
     if not head:

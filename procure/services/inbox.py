@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 
 from procure.services.context import ServiceContext
-from procure.services.intake import IntakeResult, Received, ingest_many
+from procure.services.intake import IntakeResult, Received, ingest_many, read_capped
 
 SETTLE_SECONDS = 2.0
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def scan_inbox(
@@ -31,11 +30,7 @@ def scan_inbox(
     )[:batch]
     if not ready:
         return []
-    received = []
-    for p in ready:
-        size = p.stat().st_size
-        data = p.read_bytes() if size <= MAX_FILE_BYTES else p.read_bytes()[: MAX_FILE_BYTES + 1]
-        received.append(Received(data, p.name, "inbox"))
+    received = [Received(read_capped(p, ctx.max_document_bytes), p.name, "inbox") for p in ready]
     results = ingest_many(ctx, received)
     for p, result in zip(ready, results, strict=True):
         target = inbox / ("quarantine" if result.status == "rejected" else "processed")

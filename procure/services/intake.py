@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -61,6 +62,13 @@ class IntakeResult:
             "duplicate_of": self.duplicate_of,
             "findings": list(self.findings),
         }
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a file: enough for intake to refuse an oversize document
+    (``too_large``, kept in quarantine with its head) without reading all of it into memory."""
+    with path.open("rb") as f:
+        return f.read(limit + 1)
 
 
 def normalise_number(number: str | None) -> str | None:

@@ -116,3 +116,18 @@ def test_normalised_numbers_ignore_case_spaces_punctuation_and_leading_zeros() -
     assert n("INV-000123") == n("inv 123") == n("Inv/0123") == "INV123"
     assert n("2024-0001") == n("2024/1")
     assert n(None) is None
+
+
+def test_an_oversize_file_in_the_inbox_is_quarantined_not_read_whole(
+    council: Any, base_example: bytes, tmp_path: Path
+) -> None:
+    council.ctx.max_document_bytes = 1_000
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "huge.xml").write_bytes(base_example * 50)
+    [result] = scan_inbox(council.ctx, inbox, settle_seconds=0)
+    assert result.status == "rejected"
+    assert [f["rule"] for f in result.findings] == ["PROCURE-XML-too_large"]
+    assert (inbox / "quarantine" / "huge.xml").stat().st_size == len(base_example) * 50
+    sha = intake.invoice_view(council.ctx, result.id)["sha256"]
+    assert len(intake.original_bytes(council.ctx, sha) or b"") == 1_001
