@@ -21,8 +21,9 @@ from lxml import etree
 
 from procure.einvoice.xml_safety import Limits, XmlRejected, parse_xml
 
-QUICK = 1.0
-"""Seconds any refusal may take (they take well under a millisecond)."""
+HANG = 30.0
+"""A hang guard, not a speed claim (speed is shown by ``procure bench intake``): a refusal that
+has not come within this many seconds means the parser expanded or waited on something."""
 
 LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
@@ -49,11 +50,11 @@ PARAMETER_ENTITY = (
 
 @contextmanager
 def refused(code: str) -> Iterator[pytest.ExceptionInfo[XmlRejected]]:
-    """Expect an ``XmlRejected`` with ``code``, raised within ``QUICK`` seconds."""
+    """Expect an ``XmlRejected`` with ``code``, and no hang on the way."""
     start = time.perf_counter()
     with pytest.raises(XmlRejected) as info:
         yield info
-    assert time.perf_counter() - start < QUICK
+    assert time.perf_counter() - start < HANG
     assert info.value.code == code, info.value.message
 
 
@@ -107,7 +108,7 @@ def test_utf16_hostile_documents_never_expand_fetch_or_leak(xml: str) -> None:
     else:
         said = etree.tostring(root, encoding="unicode")
         assert len(said) < 1_000
-    assert time.perf_counter() - start < QUICK
+    assert time.perf_counter() - start < HANG
     assert not any(line in said for line in lines)
 
 
@@ -163,11 +164,11 @@ def test_nesting_deeper_than_the_limit_is_refused() -> None:
         parse_xml(b"<a>" * 11 + b"</a>" * 11, Limits(max_depth=10))
 
 
-def test_extremely_deep_nesting_is_refused_quickly() -> None:
+def test_extremely_deep_nesting_is_refused_without_hanging() -> None:
     start = time.perf_counter()
     with pytest.raises(XmlRejected):
         parse_xml(b"<a>" * 100_000 + b"</a>" * 100_000)
-    assert time.perf_counter() - start < QUICK
+    assert time.perf_counter() - start < HANG
 
 
 def test_extremely_deep_nesting_is_refused_as_too_deep() -> None:
