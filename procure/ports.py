@@ -28,16 +28,3 @@ class NullDispatcher:
 
     def __call__(self, events: Sequence[Event]) -> None:
         return None
-
-
-class RecordingDispatcher:
-    """Keeps what it was given: a fake for tests."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, events: Sequence[Event]) -> None:
-        self.events.extend(events)
-
-    def names(self) -> list[str]:
-        return [e.name for e in self.events]

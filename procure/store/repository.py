@@ -297,18 +297,6 @@ def requisitions_of(
     return list(session.scalars(stmt))
 
 
-def requisition_ids_in_state(
-    session: Session, state: str, *, before: datetime, order_state: str | None = None
-) -> list[str]:
-    stmt = select(col(t.RequisitionRow.id)).where(
-        col(t.RequisitionRow.approval_state) == state,
-        col(t.RequisitionRow.updated_at) <= before,
-    )
-    if order_state is not None:
-        stmt = stmt.where(col(t.RequisitionRow.order_state) == order_state)
-    return list(session.scalars(stmt))
-
-
 # -- tasks -----------------------------------------------------------------------------------
 def insert_tasks(session: Session, tasks: Sequence[ApprovalTask]) -> None:
     if tasks:
@@ -356,12 +344,6 @@ def tasks_with_state(
         stmt = stmt.where(col(t.ApprovalTaskRow.requisition_id).in_(list(requisition_ids)))
     stmt = stmt.order_by(col(t.ApprovalTaskRow.created_at))
     return [mapping.task_from_row(r) for r in session.scalars(stmt)]
-
-
-def count_tasks(session: Session) -> dict[str, int]:
-    state_col = col(t.ApprovalTaskRow.state)
-    stmt = select(state_col, func.count()).group_by(state_col)
-    return {str(state): int(n) for state, n in session.execute(stmt).tuples()}
 
 
 # -- purchase orders and receipts ----------------------------------------------------------------

@@ -15,7 +15,7 @@ BR-O, BR-IC, BR-AF, BR-AG), ``codelists`` (BR-CL-*).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from procure.einvoice.model import Finding, Invoice, Severity
@@ -135,8 +135,3 @@ def run_rules(
                     )
                 )
     return findings
-
-
-def violation(message: str | None = None, location: str | None = None) -> Iterator[Violation]:
-    """Convenience for one-violation rules: ``yield from violation("...")``."""
-    yield Violation(message, location)
