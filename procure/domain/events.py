@@ -48,3 +48,10 @@ REFERENCE_DATA_LOADED = "ReferenceDataLoaded"
 INVOICE_ACCEPTED = "InvoiceAccepted"
 INVOICE_QUARANTINED = "InvoiceQuarantined"
 INVOICE_DUPLICATE = "InvoiceDuplicateRecognised"
+
+# Matching → posting seam. InvoiceMatched: entity_type "invoice", entity_id the invoice_document id,
+# data {"version": int, "how": "automatic" | "released", "purchase_orders": [numbers],
+# "distribution": [DistributionLine.as_data(), ...]} (procure/domain/distribution.py).
+INVOICE_MATCHED = "InvoiceMatched"
+# Finance refused a posting: entity_id the invoice_document id, data {"reason": str, ...}.
+INVOICE_POSTING_REJECTED = "InvoicePostingRejected"

@@ -6,7 +6,7 @@ Built once by the composition root and passed in; never a global.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +50,11 @@ class UnitOfWork:
                 pending.clear()
 
 
+InTransactionHandler = Callable[["UnitOfWork", Event], None]
+"""Runs inside the transaction that recorded the event, before commit: its writes commit or roll
+back with the change that caused them (e.g. the posting + outbox rows of a matched invoice)."""
+
+
 @dataclass
 class ServiceContext:
     db: Database
@@ -63,7 +68,13 @@ class ServiceContext:
         default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
     )
 
+    handlers: dict[str, list[InTransactionHandler]] = field(default_factory=dict)
+
     _reference: tuple[int | None, ReferenceData] | None = field(default=None, repr=False)
+
+    def subscribe(self, event_name: str, handler: InTransactionHandler) -> None:
+        """Call ``handler(uow, event)`` in the same transaction whenever ``event_name`` is recorded."""
+        self.handlers.setdefault(event_name, []).append(handler)
 
     def reference(self, session: Session) -> ReferenceData:
         """Reference data, cached until a new ReferenceDataLoaded event (one indexed read)."""
@@ -81,6 +92,16 @@ class ServiceContext:
         with self.db.transaction() as session:
             uow = UnitOfWork(session)
             yield uow
+            self._run_handlers(uow)
             repo.append_events(session, uow.events)
         if uow.events:
             self.dispatch(uow.events)
+
+    def _run_handlers(self, uow: UnitOfWork) -> None:
+        # Handlers may record further events; those are handled too, in order, in this transaction.
+        i = 0
+        while i < len(uow.events):
+            event = uow.events[i]
+            for handler in self.handlers.get(event.name, ()):
+                handler(uow, event)
+            i += 1
