@@ -55,3 +55,19 @@ INVOICE_DUPLICATE = "InvoiceDuplicateRecognised"
 INVOICE_MATCHED = "InvoiceMatched"
 # Finance refused a posting: entity_id the invoice_document id, data {"reason": str, ...}.
 INVOICE_POSTING_REJECTED = "InvoicePostingRejected"
+
+# Matching. entity_type "invoice", entity_id the invoice_document id, unless said otherwise.
+# InvoiceHeld: data {"version", "outcome", "reasons": [codes], "purchase_orders", "exception_id"}.
+INVOICE_HELD = "InvoiceHeld"
+# InvoiceRejected (tell the supplier): data {"version", "reason", "codes", "supplier_id", "number"}.
+INVOICE_REJECTED = "InvoiceRejected"
+# InvoiceWaitingForReceipt: a person chose to wait for the goods; re-matched on GoodsReceived.
+INVOICE_WAITING_FOR_RECEIPT = "InvoiceWaitingForReceipt"
+# InvoiceSentForReapproval: a released variance beyond the policy's threshold went back to the
+# PO's approver as an approval task (data {"task_id", "assignee", "variance", ...}).
+INVOICE_SENT_FOR_REAPPROVAL = "InvoiceSentForReapproval"
+# InvoiceMatchReversed: the invoice's match ledger rows were reversed (data {"rows": n}).
+INVOICE_MATCH_REVERSED = "InvoiceMatchReversed"
+# entity_type "match_exception": the exception queue's tasks.
+MATCH_EXCEPTION_OPENED = "MatchExceptionOpened"
+MATCH_EXCEPTION_RESOLVED = "MatchExceptionResolved"

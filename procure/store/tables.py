@@ -288,4 +288,92 @@ class InvoiceBlobRow(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+# -- Matching ------------------------------------------------------------------------------------
+class InvoiceMatchRow(SQLModel, table=True):
+    """Where an accepted invoice stands in matching (its own state dimension, beside intake's
+    ``status``): ``matched``, ``held``, ``waiting`` (for a goods receipt), ``awaiting_reapproval``
+    or ``rejected``. ``version`` is that of the latest ``match_decision``."""
+
+    __tablename__ = "invoice_match"
+    invoice_id: str = Field(primary_key=True, foreign_key="invoice_document.id", max_length=36)
+    state: str = Field(index=True, max_length=24)
+    version: int
+    how: str | None = Field(default=None, max_length=16)
+    supplier_id: str | None = Field(default=None, max_length=32)
+    po_numbers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+
+
+class MatchDecisionRow(SQLModel, table=True):
+    """Every decision taken on an invoice, automatic or human, with its reasons and figures
+    (the engine's ``Decision.as_data()``), so that ``invoice show`` can explain it."""
+
+    __tablename__ = "match_decision"
+    invoice_id: str = Field(primary_key=True, foreign_key="invoice_document.id", max_length=36)
+    version: int = Field(primary_key=True)
+    outcome: str = Field(max_length=32)
+    action: str = Field(max_length=8)
+    trigger: str = Field(max_length=24)
+    po_numbers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    decided_at: datetime
+    decided_by: str | None = None
+
+
+class MatchLedgerRow(SQLModel, table=True):
+    """The match ledger (after iDempiere's M_MatchInv/M_MatchPO): an invoice line matched to a PO
+    line and, for goods, the receipts it draws on. Append-only (a trigger refuses UPDATE and
+    DELETE); a correction is a reversal row. Received and billed per PO line are sums, never
+    counters."""
+
+    __tablename__ = "match_ledger"
+    __table_args__ = (Index("ix_match_ledger_po_line", "po_number", "po_line_no"),)
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    id: str = Field(unique=True, max_length=64)
+    invoice_id: str = Field(index=True, foreign_key="invoice_document.id", max_length=36)
+    invoice_line_id: str = Field(max_length=64)
+    po_number: str = Field(max_length=32)
+    po_line_no: int
+    quantity: Decimal = _qty()
+    amount: Decimal = _money()
+    price_variance: Decimal = _qty()
+    receipts: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    reverses: str | None = Field(default=None, max_length=64)
+    decision_version: int
+    recorded_at: datetime
+    recorded_by: str | None = None
+
+
+class MatchExceptionRow(SQLModel, table=True):
+    """The exception queue: one task per held invoice, for a role (finance) until resolved by
+    ``release``, ``reject``, ``wait`` (for the goods receipt) or ``reapproval`` (sent back to the
+    PO's approver as an approval task)."""
+
+    __tablename__ = "match_exception"
+    __table_args__ = (Index("ix_match_exception_queue", "state", "created_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    invoice_id: str = Field(index=True, foreign_key="invoice_document.id", max_length=36)
+    decision_version: int
+    state: str = Field(max_length=16)
+    reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    summary: str
+    role: str = Field(max_length=32)
+    assignee_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+    resolution: str | None = Field(default=None, max_length=16)
+    resolution_reason: str | None = None
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = None
+    approval_task_id: str | None = Field(default=None, max_length=36)
+
+
 metadata = SQLModel.metadata
