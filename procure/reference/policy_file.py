@@ -35,7 +35,15 @@ _COST_CENTRE_ROLES = frozenset(
     {Role.BUDGET_HOLDER.value, Role.HEAD_OF_SERVICE.value, Role.DIRECTOR.value}
 )
 _TOP_KEYS = frozenset(
-    {"bands", "category_rules", "role_holders", "escalation", "anti_splitting", "receipts"}
+    {
+        "bands",
+        "category_rules",
+        "role_holders",
+        "escalation",
+        "anti_splitting",
+        "receipts",
+        "matching",
+    }
 )
 
 

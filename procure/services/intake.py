@@ -10,7 +10,6 @@ in one transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -28,6 +27,7 @@ from procure.einvoice.model import Address, Finding
 from procure.einvoice.reader import ReadOutcome, read_document
 from procure.einvoice.validate import validate
 from procure.einvoice.xml_safety import Limits
+from procure.matching.numbers import normalise_number
 from procure.services.context import ServiceContext
 from procure.store import repository as repo
 from procure.store import tables as t
@@ -69,15 +69,6 @@ def read_capped(path: Path, limit: int) -> bytes:
     (``too_large``, kept in quarantine with its head) without reading all of it into memory."""
     with path.open("rb") as f:
         return f.read(limit + 1)
-
-
-def normalise_number(number: str | None) -> str | None:
-    """Invoice numbers compared as a clerk would: case, spaces, punctuation, leading zeros."""
-    if not number:
-        return None
-    tokens = [t for t in re.split(r"[^0-9A-Z]+", number.upper()) if t]
-    stripped = [re.sub(r"(?<![0-9])0+(?=[0-9])", "", t) for t in tokens]
-    return "".join(stripped) or None
 
 
 def _supplier(ref: ReferenceData, outcome: ReadOutcome) -> tuple[str | None, str | None]:

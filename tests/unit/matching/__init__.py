@@ -1,0 +1,1 @@
+"""tests/unit/matching: the matching engine, no I/O."""
