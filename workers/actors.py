@@ -15,7 +15,7 @@ from typing import Any
 import dramatiq
 
 from procure.errors import ProcureError
-from procure.services import approvals, inbox, orders, recovery
+from procure.services import approvals, inbox, matching, orders, recovery
 from procure.services.context import ServiceContext
 
 log = logging.getLogger("procure.workers")
@@ -31,6 +31,8 @@ class Actors:
     escalate_overdue: dramatiq.Actor[[str | None], None]
     reconcile: dramatiq.Actor[[int], None]
     scan_inbox: dramatiq.Actor[[str], None]
+    match_invoice: dramatiq.Actor[[str], None]
+    rematch_for_order: dramatiq.Actor[[str], None]
 
 
 def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
@@ -54,6 +56,12 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
     def scan_inbox(folder: str) -> None:
         inbox.scan_inbox(ctx, Path(folder))
 
+    def match_invoice(invoice_id: str) -> None:
+        matching.match_invoice(ctx, invoice_id)
+
+    def rematch_for_order(purchase_order_id: str) -> None:
+        matching.rematch_for_order(ctx, purchase_order_id)
+
     actors = Actors(
         route_requisitions=dramatiq.actor(
             route_requisitions, actor_name="route_requisitions", **options
@@ -67,6 +75,10 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
         escalate_overdue=dramatiq.actor(escalate_overdue, actor_name="escalate_overdue", **options),
         reconcile=dramatiq.actor(reconcile, actor_name="reconcile", **options),
         scan_inbox=dramatiq.actor(scan_inbox, actor_name="scan_inbox", **options),
+        match_invoice=dramatiq.actor(match_invoice, actor_name="match_invoice", **options),
+        rematch_for_order=dramatiq.actor(
+            rematch_for_order, actor_name="rematch_for_order", **options
+        ),
     )
     return actors
 
@@ -81,10 +93,13 @@ def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
         actors.advance_requisition.send(rid)
     for rid in work.to_order:
         actors.issue_purchase_order.send(rid)
+    for invoice_id in work.to_match:
+        actors.match_invoice.send(invoice_id)
     if work.total:
         log.info(
-            "re-sent pending work: %s route, %s advance, %s order",
+            "re-sent pending work: %s route, %s advance, %s order, %s match",
             len(work.to_route),
             len(work.to_advance),
             len(work.to_order),
+            len(work.to_match),
         )

@@ -18,7 +18,9 @@ import dramatiq
 from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.reference.policy_file import load_policy
+from procure.services import matching
 from procure.services.context import ServiceContext
+from procure.services.matching_inputs import load_match_policy
 from procure.settings import Settings
 from procure.store import migrate
 from procure.store.database import Database, make_engine
@@ -44,6 +46,10 @@ class ActorDispatcher:
                 self.actors.advance_requisition.send(e.data["requisition_id"])
             elif e.name in (ev.REQUISITION_APPROVED, ev.SUPPLIER_CHOSEN):
                 self.actors.issue_purchase_order.send(e.entity_id)
+            elif e.name == ev.INVOICE_ACCEPTED:
+                self.actors.match_invoice.send(e.entity_id)
+            elif e.name == ev.GOODS_RECEIVED:
+                self.actors.rematch_for_order.send(e.entity_id)
         for i in range(0, len(to_route), actor_module.ROUTE_BATCH):
             self.actors.route_requisitions.send(to_route[i : i + actor_module.ROUTE_BATCH])
 
@@ -114,7 +120,9 @@ def bootstrap(
     if migrate_schema if migrate_schema is not None else not settings.uses_postgres:
         migrate.upgrade(db.engine)
     ctx_overrides.setdefault("max_document_bytes", settings.max_upload_bytes)
+    ctx_overrides.setdefault("match_policy", load_match_policy(settings.policy_file))
     ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
+    ctx.subscribe(ev.INVOICE_POSTING_REJECTED, matching.on_posting_rejected(ctx))
     actors = actor_module.register(broker, ctx)
     ctx.dispatch = ActorDispatcher(actors)
     return App(settings=settings, db=db, ctx=ctx, broker=broker, actors=actors)

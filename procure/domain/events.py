@@ -59,7 +59,7 @@ INVOICE_POSTING_REJECTED = "InvoicePostingRejected"
 # Matching. entity_type "invoice", entity_id the invoice_document id, unless said otherwise.
 # InvoiceHeld: data {"version", "outcome", "reasons": [codes], "purchase_orders", "exception_id"}.
 INVOICE_HELD = "InvoiceHeld"
-# InvoiceRejected (tell the supplier): data {"version", "reason", "codes", "supplier_id", "number"}.
+# InvoiceRejected (tell the supplier): data {"version", "reason", "reasons", "supplier_id", "number"}.
 INVOICE_REJECTED = "InvoiceRejected"
 # InvoiceWaitingForReceipt: a person chose to wait for the goods; re-matched on GoodsReceived.
 INVOICE_WAITING_FOR_RECEIPT = "InvoiceWaitingForReceipt"

@@ -23,6 +23,7 @@ from procure.domain.reference import ReferenceData
 from procure.domain.requisition import ApprovalState, Requisition
 from procure.domain.segregation import check_can_decide, eligible_substitute
 from procure.errors import ConfigurationError, InvalidTransition, NotAllowed
+from procure.services import matching
 from procure.services.context import ServiceContext, UnitOfWork
 from procure.store import repository as repo
 
@@ -208,6 +209,16 @@ def _decide(
     now = ctx.clock()
     with ctx.unit() as u:
         task = repo.get_task(u.session, task_id, for_update=True)
+        if task.role == matching.REAPPROVAL_ROLE:  # an invoice variance back to the PO's approver
+            if by != task.assignee_id:
+                raise NotAllowed(
+                    f"task {task.id} is assigned to {task.assignee_id}, not {by}",
+                    code="not_assignee",
+                )
+            req_id, number = matching.decide_reapproval(
+                ctx, u, task, by=by, decision=decision, comment=comment
+            )
+            return DecisionResult(task.id, req_id, number, decision.value)
         [req] = repo.get_requisitions(u.session, [task.requisition_id], for_update=True)
         ref = ctx.reference(u.session)
         if by == req.requester_id:

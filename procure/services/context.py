@@ -17,6 +17,7 @@ from procure.domain.calendar import WorkingCalendar, england_and_wales_calendar
 from procure.domain.events import Event
 from procure.domain.policy import ApprovalPolicy
 from procure.domain.reference import Organisation, ReferenceData
+from procure.matching.policy import MatchPolicy, default_match_policy
 from procure.ports import Clock, EventDispatcher, IdFactory, NullDispatcher
 from procure.store import repository as repo
 from procure.store.database import Database
@@ -67,6 +68,9 @@ class ServiceContext:
     calendar: WorkingCalendar = field(
         default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
     )
+
+    match_policy: MatchPolicy = field(default_factory=default_match_policy)
+    """Tolerances and other matching settings (the ``[matching]`` section of the policy file)."""
 
     handlers: dict[str, list[InTransactionHandler]] = field(default_factory=dict)
 

@@ -23,10 +23,12 @@ class PendingWork:
     to_route: list[str] = field(default_factory=list)
     to_advance: list[str] = field(default_factory=list)
     to_order: list[str] = field(default_factory=list)
+    to_match: list[str] = field(default_factory=list)
+    """Accepted invoices that matching has not decided yet."""
 
     @property
     def total(self) -> int:
-        return len(self.to_route) + len(self.to_advance) + len(self.to_order)
+        return len(self.to_route) + len(self.to_advance) + len(self.to_order) + len(self.to_match)
 
 
 def pending_work(ctx: ServiceContext, *, quiet_for_seconds: int = 0) -> PendingWork:
@@ -62,4 +64,17 @@ def pending_work(ctx: ServiceContext, *, quiet_for_seconds: int = 0) -> PendingW
                 )
             )
         )
-    return PendingWork(to_route, to_advance, to_order)
+        D = t.InvoiceDocumentRow  # noqa: N806 - table alias
+        decided = select(col(t.InvoiceMatchRow.invoice_id))
+        to_match = list(
+            s.scalars(
+                select(col(D.id))
+                .where(
+                    col(D.status) == "accepted",
+                    col(D.received_at) <= before,
+                    col(D.id).not_in(decided),
+                )
+                .order_by(col(D.received_at))
+            )
+        )
+    return PendingWork(to_route, to_advance, to_order, to_match)
