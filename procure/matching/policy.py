@@ -14,8 +14,9 @@ the order before ``action`` applies:
   ``unit_price`` (invoiced net unit price per order unit minus ordered unit price; base the
   ordered unit price), ``quantity`` (invoiced quantity minus the quantity still open to bill on
   the PO line: received minus billed for goods, ordered minus billed for services; base the open
-  quantity), ``line_amount`` (invoiced line net minus quantity x ordered unit price; base the
-  latter), ``invoice_total`` (BT-109 minus the sum of expected line amounts; base that sum),
+  quantity), ``line_amount`` (invoiced line net minus quantity x ordered unit price, rounded to the
+  penny; base the latter), ``invoice_total`` (BT-109 minus the sum of the invoice's line
+  amounts, i.e. document-level charges and allowances; base that sum),
   ``vat`` (BT-110 minus the VAT expected at the ordered rates; base that VAT) and ``date`` (days
   by which the invoice is dated before the last goods receipt of the line, 0 when after; amounts
   only, in days).
@@ -189,10 +190,11 @@ DEFAULT_MATCHING: Mapping[str, Any] = {
         {"scope": "global", "check": "unit_price", "upper_percent": "50", "action": "reject"},
         # Quantity: never more than received (goods) or ordered (services).
         {"scope": "global", "check": "quantity", "upper_amount": "0", "action": "hold"},
-        # Line amounts: rounding of quantity x price, up to 1p a line either way.
-        {"scope": "global", "check": "line_amount", "upper_amount": "0.01", "lower_amount": "0.01",
+        # Line amounts against quantity x ordered price: up to 2% or £100 over, whichever is less
+        # (so a price rise inside its tolerance cannot add up to much on a big line).
+        {"scope": "global", "check": "line_amount", "upper_percent": "2", "upper_amount": "100.00",
          "action": "hold"},
-        # Invoice total: up to £1 or 1% over the order prices, whichever is less.
+        # Invoice total against its lines (charges not on the order): up to 1% or £1.
         {"scope": "global", "check": "invoice_total", "upper_percent": "1", "upper_amount": "1.00",
          "action": "hold"},
         # VAT: rounding by line or by rate group, up to 5p either way.
