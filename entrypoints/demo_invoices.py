@@ -15,6 +15,7 @@ from typing import Any
 from procure.domain.reference import ReferenceData
 from procure.einvoice.model import (
     Address,
+    AllowanceCharge,
     DocumentReference,
     Invoice,
     InvoiceLine,
@@ -43,8 +44,16 @@ def invoice_for_order(
     issued: date,
     credit_note_for: str | None = None,
     lines: list[tuple[int, Decimal]] | None = None,
+    prices: dict[int, Decimal] | None = None,
+    account: str | None = None,
+    currency: str = "GBP",
+    charge: Decimal | None = None,
+    vat_codes: dict[int, str] | None = None,
 ) -> Invoice:
-    """An EN 16931 invoice (or credit note) for ``lines`` = [(PO line, quantity)] of an order."""
+    """An EN 16931 invoice (or credit note) for ``lines`` = [(PO line, quantity)] of an order.
+    ``prices`` and ``vat_codes`` change a line's unit price or VAT code from the order's;
+    ``account`` is the payee account (default: the supplier's on record); ``charge`` adds a
+    document-level charge (standard rated) that is not on the order."""
     supplier = reference.suppliers[order["supplier"]]
     vat_rates = {v.code: v for v in reference.vat_codes.values()}
     chosen = lines or [(ln["line_no"], Decimal(ln["quantity"])) for ln in order["lines"]]
@@ -53,8 +62,8 @@ def invoice_for_order(
     groups: dict[tuple[str, Decimal], Decimal] = {}
     for i, (line_no, qty) in enumerate(chosen, start=1):
         ln = po_lines[line_no]
-        vat = vat_rates[ln["vat_code"]]
-        price = Decimal(ln["unit_price"])
+        vat = vat_rates[(vat_codes or {}).get(line_no, ln["vat_code"])]
+        price = (prices or {}).get(line_no, Decimal(ln["unit_price"]))
         net = (qty * price).quantize(PENNY, rounding=ROUND_HALF_UP)
         category, rate = vat.en16931_category, vat.rate.quantize(PENNY)
         groups[(category, rate)] = groups.get((category, rate), Decimal("0.00")) + net
@@ -71,6 +80,16 @@ def invoice_for_order(
                 item_name=ln["description"][:100],
             )
         )
+    charges: tuple[AllowanceCharge, ...] = ()
+    if charge is not None:
+        standard = Decimal("20.00")
+        groups[("S", standard)] = groups.get(("S", standard), Decimal("0.00")) + charge
+        charges = (
+            AllowanceCharge(
+                is_charge=True, amount=charge, vat_category="S", vat_rate=standard,
+                reason="Delivery and handling",
+            ),
+        )  # fmt: skip
     breakdown = []
     for (category, rate), taxable in sorted(groups.items()):
         tax = (taxable * rate / 100).quantize(PENNY, rounding=ROUND_HALF_UP)
@@ -85,9 +104,12 @@ def invoice_for_order(
         )
     line_net = sum((x.net_amount or Decimal(0) for x in out_lines), Decimal("0.00"))
     tax_total = sum((b.tax_amount or Decimal(0) for b in breakdown), Decimal("0.00"))
-    account = supplier.iban or (
-        f"{(supplier.sort_code or '').replace('-', '')}{supplier.account_number or ''}"
+    account = (
+        account
+        or supplier.iban
+        or (f"{(supplier.sort_code or '').replace('-', '')}{supplier.account_number or ''}")
     )
+    extra = charge or Decimal("0.00")
     return Invoice(
         kind="credit_note" if credit_note_for else "invoice",
         syntax="ubl",
@@ -96,7 +118,7 @@ def invoice_for_order(
         issue_date=issued,
         due_date=issued + timedelta(days=30),
         type_code="381" if credit_note_for else "380",
-        currency="GBP",
+        currency=currency,
         buyer_reference=order["cost_centre"],
         order_reference=order["number"],
         preceding_invoices=(DocumentReference(id=credit_note_for),) if credit_note_for else (),
@@ -111,12 +133,14 @@ def invoice_for_order(
         ),
         buyer=COUNCIL,
         payment=Payment(means_code="30", accounts=(PaymentAccount(account_id=account),)),
+        charges=charges,
         totals=Totals(
             line_net=line_net,
-            tax_exclusive=line_net,
+            charges=charge,
+            tax_exclusive=line_net + extra,
             tax=tax_total,
-            tax_inclusive=line_net + tax_total,
-            payable=line_net + tax_total,
+            tax_inclusive=line_net + extra + tax_total,
+            payable=line_net + extra + tax_total,
         ),
         vat_breakdown=tuple(breakdown),
         lines=tuple(out_lines),
