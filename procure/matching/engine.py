@@ -96,8 +96,13 @@ def decide(
     for line_no, group in groups.items():
         ol = index.by_no[line_no]
         caps.update(check_group(ctx, ol, group, positions.get(line_no, _NOTHING), line_reasons))
-    tail = check_invoice(ctx, matched_lines) if len(matched_lines) == len(lines) else []
-    return _assemble(invoice, order, lines, found, line_reasons, positions, caps, head + tail)
+    expected_net: Decimal | None = None
+    if len(matched_lines) == len(lines):
+        tail, expected_net = check_invoice(ctx, matched_lines)
+        head += tail
+    return _assemble(
+        invoice, order, lines, found, line_reasons, positions, caps, head, expected_net
+    )
 
 
 _NOTHING = Position()  # never changed: only lines without receipts or rows read it
@@ -192,6 +197,7 @@ def _assemble(
     positions: dict[int, Position],
     caps: dict[str, Decimal],
     invoice_reasons: list[Reason],
+    expected_net: Decimal | None,
 ) -> Decision:
     credit = invoice.kind == "credit_note"
     decisions: list[LineDecision] = []
@@ -270,4 +276,6 @@ def _assemble(
         lines=tuple(decisions),
         ledger_entries=tuple(entries),
         distribution=tuple(distribution),
+        expected_net=expected_net,
+        net_variance=None if expected_net is None else invoice.tax_exclusive - expected_net,
     )

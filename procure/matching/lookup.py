@@ -8,7 +8,7 @@ BT-132 and seller item id both fail, and only over the one order found.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -273,9 +273,13 @@ def find_order(
 
 
 def _every_line_found(invoice: Invoice, order: Order, policy: MatchPolicy) -> bool:
+    """Whether each line is found on ``order`` by its item id or description (a BT-132 line
+    number says nothing when the invoice names no order: every order has a line 1)."""
     index = OrderIndex(order)
     return all(
-        find_line(line, index, policy, _unknown_open).line is not None for line in invoice.lines
+        find_line(replace(line, order_line_reference=None), index, policy, _unknown_open).line
+        is not None
+        for line in invoice.lines
     )
 
 

@@ -89,6 +89,15 @@ CASES = [
     Case("order found as the supplier's only open order",
          lambda: scenario(invoice=invoice(order_reference=None),
                           orders=[order(), order(number="PO-0900", status="closed")]), "matched", (), "accept"),
+    Case("no reference, two open orders, the items say which",
+         lambda: scenario(invoice=invoice(order_reference=None),
+                          orders=[order(), order(paper("PO-1002", seller_item_id="PAP-A3", description="A3 paper"),
+                                             number="PO-1002")]),
+         "matched", (), "accept"),
+    Case("a returned box deducted on the invoice itself",
+         lambda: scenario(receipts=[receipt("10"), receipt("-1")], invoice=invoice(
+             billing(paper()), billing(paper(), id="1b", quantity=D("-1")), billing(cleaning()))),
+         "matched", (), "accept"),
     Case("BT-13 names no order of ours",
          lambda: scenario(invoice=invoice(order_reference="PO-9999")), "exception", (rc.NO_ORDER,)),
     Case("no reference and no open order", lambda: scenario(invoice=invoice(order_reference=None), orders=[]),
@@ -310,3 +319,19 @@ def test_an_item_row_beats_the_global_row() -> None:
     d = run(scenario(policy=policy, invoice=invoice(billing(paper(), unit_price=D("21.00")))))
     assert d.outcome == "matched_within_tolerance"
     assert "item PAP-A4-80 unit_price" in d.reasons[0].figures["tolerance"]
+
+
+def test_a_price_variance_says_how_much_money_a_release_would_approve() -> None:
+    d = run(scenario(invoice=invoice(billing(paper(), unit_price=D("21.00")), billing(cleaning()))))
+    assert (d.expected_net, d.net_variance) == (D("400.00"), D("10.00"))
+    policy = default_match_policy()  # re-approval beyond 10% or £500
+    assert d.net_variance is not None and d.expected_net is not None
+    assert not policy.needs_reapproval(d.net_variance, d.expected_net)
+    big = run(scenario(invoice=invoice(billing(paper(), unit_price=D("40.00")))))
+    assert big.net_variance is not None and big.expected_net is not None
+    assert policy.needs_reapproval(big.net_variance, big.expected_net)
+
+
+def test_without_every_line_found_there_is_no_expected_net() -> None:
+    d = run(scenario(invoice=invoice(order_reference="PO-9999")))
+    assert d.expected_net is None and d.net_variance is None
