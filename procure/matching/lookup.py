@@ -200,7 +200,7 @@ def find_order(
     ref = invoice.order_reference.strip() if invoice.order_reference else None
     if ref:
         for order in orders:
-            if order.number == ref:
+            if order.number == ref or order.number.upper() == ref.upper():
                 return OrderFound(order, "order_reference")
         return OrderFound(
             None,
@@ -224,8 +224,13 @@ def find_order(
             return OrderFound(hits[0], "preceding_invoice")
     br = invoice.buyer_reference.strip() if invoice.buyer_reference else None
     if br:
-        hits = [o for o in orders if o.number == br] or [
-            o for o in orders if o.buyer_reference == br and o.supplier_id == invoice.supplier_id
+        key = br.upper()
+        hits = [o for o in orders if o.number.upper() == key] or [
+            o
+            for o in orders
+            if o.buyer_reference is not None
+            and o.buyer_reference.strip().upper() == key
+            and o.supplier_id == invoice.supplier_id
         ]
         if len(hits) == 1:
             return OrderFound(hits[0], "buyer_reference")

@@ -84,6 +84,8 @@ class Case:
 
 CASES = [
     Case("clean 3-way and 2-way match", scenario, "matched", (), "accept"),
+    Case("order number written in lower case",
+         lambda: scenario(invoice=invoice(order_reference=" po-1001 ")), "matched", (), "accept"),
     Case("order found by buyer reference",
          lambda: scenario(invoice=invoice(order_reference=None, buyer_reference=PO)), "matched", (), "accept"),
     Case("order found as the supplier's only open order",
