@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from procure.domain.money import money
+from procure.domain.money import PENNY, money
 from procure.matching import reasons as rc
 from procure.matching.lookup import unit_price_of
 from procure.matching.model import Action, Invoice, InvoiceLine, Order, OrderLine, Reason
@@ -37,13 +37,19 @@ class Context:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Position:
-    received: Decimal
-    billed: Decimal
-    """Billed before this invoice (credit notes and reversals subtracted)."""
-    receipts: tuple[tuple[date, Decimal], ...]
-    """(received_on, quantity) in date order; returns negative."""
+    """Where one PO line stands before this invoice (built by the engine, then only read)."""
+
+    __slots__ = ("billed", "latest", "receipts", "received")
+
+    def __init__(self) -> None:
+        self.received = ZERO
+        self.billed = ZERO
+        """Billed before this invoice (credit notes and reversals subtracted)."""
+        self.receipts: list[tuple[date, Decimal]] = []
+        """(received_on, quantity) as given; returns negative (sorted only for a date check)."""
+        self.latest: date | None = None
+        """The last date anything was received (None: nothing)."""
 
 
 def judge(rows: Sequence[ToleranceRule], variance: Decimal, base: Decimal) -> tuple[Action, str]:
@@ -70,8 +76,8 @@ def _signed(value: Decimal) -> str:
 def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) -> bool:
     """Unit, VAT rate, unit price and line amount of one line. False: the unit differs, so its
     quantities cannot be compared (nor enter the ledger)."""
-    where = f"PO {ol.po_number} line {ol.line_no}"
     if ln.unit_code != ol.unit_code:
+        where = _where(ol)
         out.append(
             Reason(
                 rc.UNIT_MISMATCH,
@@ -84,6 +90,7 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
         )
         return False
     if ln.vat_rate != ol.vat_rate:
+        where = _where(ol)
         out.append(
             Reason(
                 rc.VAT_MISMATCH,
@@ -103,6 +110,7 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
     price = unit_price_of(ln)
     variance = price - ol.unit_price
     if variance:
+        where = _where(ol)
         action, rule = judge(ctx.rules("unit_price", ol), variance, ol.unit_price)
         accepted = action == "accept"
         out.append(
@@ -123,22 +131,23 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
                 action,
             )
         )
-    quantity = abs(ln.quantity)
-    expected = money(quantity * ol.unit_price)
-    variance = abs(ln.net_amount) - expected
+    quantity = ln.quantity
+    expected = (quantity * ol.unit_price).quantize(PENNY, ROUND_HALF_UP)
+    variance = ln.net_amount - expected
     if variance:
+        where = _where(ol)
         action, rule = judge(ctx.rules("line_amount", ol), variance, expected)
         accepted = action == "accept"
         out.append(
             Reason(
                 rc.LINE_AMOUNT_VARIANCE if accepted else rc.LINE_AMOUNT_OVER_TOLERANCE,
                 ln.id,
-                f"Line {ln.id} comes to {abs(ln.net_amount)}; {quantity} at the ordered price of "
+                f"Line {ln.id} comes to {ln.net_amount}; {quantity} at the ordered price of "
                 f"{ol.unit_price} comes to {expected} ({_signed(variance)}), "
                 + ("within tolerance." if accepted else "beyond tolerance."),
                 {
                     "order_line": where,
-                    "invoiced_amount": str(abs(ln.net_amount)),
+                    "invoiced_amount": str(ln.net_amount),
                     "expected_amount": str(expected),
                     "variance": _signed(variance),
                     "variance_percent": _percent(variance, expected),
@@ -160,80 +169,109 @@ def check_group(
     """Quantity (and receipt date) of the invoice lines on one PO line, checked together. Returns
     capped ledger quantities for lines whose over-quantity a tolerance row accepts (the ledger
     never holds more than was received / ordered)."""
-    invoiced = sum((abs(ln.quantity) for ln in group), ZERO)
-    where = f"PO {ol.po_number} line {ol.line_no}"
-    figures = {
-        "order_line": where,
+    invoiced = billed_quantity(ctx, group[0])
+    for ln in group[1:]:
+        invoiced += billed_quantity(ctx, ln)
+    billed = p.billed
+    if invoiced <= 0:  # a credit note, or negative lines of an invoice
+        if -invoiced > billed:
+            _add(out, group, Reason(
+                rc.CREDIT_OVER_BILLED, None,
+                f"{-invoiced} is credited on {_where(ol)} (lines {_ids(group)}), but only "
+                f"{billed} has been billed there.",
+                {**_figures(ol, p, invoiced), "variance": _signed(-invoiced - billed),
+                 "tolerance": EXACT},
+                "hold",
+            ))  # fmt: skip
+        return {}
+    after = billed + invoiced
+    if ol.receipt_required:
+        if after > p.received or after > ol.quantity:
+            accepted = _quantity(ctx, ol, group, p, invoiced, out)
+            if accepted:
+                limit = p.received if p.received < ol.quantity else ol.quantity
+                return _caps(ctx, group, limit - billed)
+            return {}
+        if p.latest is not None and p.latest > ctx.invoice.issue_date:
+            _check_date(ctx, ol, group, p, after, out)
+    elif after > ol.quantity and _quantity(ctx, ol, group, p, invoiced, out):
+        return _caps(ctx, group, ol.quantity - billed)
+    return {}
+
+
+def _quantity(
+    ctx: Context,
+    ol: OrderLine,
+    group: list[InvoiceLine],
+    p: Position,
+    invoiced: Decimal,
+    out: dict[str, list[Reason]],
+) -> bool:
+    """The reason for billing more than received / ordered; True when a tolerance accepts it."""
+    billed = p.billed
+    open_received = p.received - billed
+    if ol.receipt_required and invoiced > open_received:
+        code = rc.NOT_YET_RECEIVED if open_received <= 0 else rc.QUANTITY_OVER_RECEIVED
+        variance, base = invoiced - open_received, open_received
+        said = (
+            f"nothing more has been received ({p.received} received, {billed} billed before)"
+            if open_received <= 0
+            else f"only {open_received} received and not yet billed"
+        )
+    else:
+        code = rc.QUANTITY_OVER_ORDERED
+        variance, base = billed + invoiced - ol.quantity, ol.quantity - billed
+        said = f"only {ol.quantity - billed} of the {ol.quantity} ordered is left to bill"
+    action: Action
+    if code == rc.NOT_YET_RECEIVED:
+        action, rule = "hold", "none: goods must be received before they are paid for"
+    else:
+        action, rule = judge(ctx.rules("quantity", ol), variance, base)
+    accepted = action == "accept"
+    _add(out, group, Reason(
+        rc.QUANTITY_VARIANCE if accepted else code, None,
+        f"{invoiced} is invoiced on {_where(ol)} (lines {_ids(group)}) but {said}"
+        + ("; within tolerance, so only what is open enters the ledger." if accepted else "."),
+        {**_figures(ol, p, invoiced), "variance": _signed(variance), "tolerance": rule},
+        action,
+    ))  # fmt: skip
+    return accepted
+
+
+def _where(ol: OrderLine) -> str:
+    return f"PO {ol.po_number} line {ol.line_no}"
+
+
+def _figures(ol: OrderLine, p: Position, invoiced: Decimal) -> dict[str, str]:
+    return {
+        "order_line": _where(ol),
         "ordered": str(ol.quantity),
         "received": str(p.received) if ol.receipt_required else "not needed (service)",
         "billed_before": str(p.billed),
         "invoiced": str(invoiced),
     }
-    ids = ", ".join(ln.id for ln in group)
-    if ctx.credit:
-        if invoiced > p.billed:
-            _add(out, group, Reason(
-                rc.CREDIT_OVER_BILLED, None,
-                f"The credit note credits {invoiced} on {where} (lines {ids}), but only "
-                f"{p.billed} has been billed there.",
-                {**figures, "variance": _signed(invoiced - p.billed), "tolerance": EXACT},
-                "hold",
-            ))  # fmt: skip
-        return {}
-    code: str | None = None
-    variance = base = ZERO
-    said = ""
-    if ol.receipt_required:
-        limit = p.received if p.received < ol.quantity else ol.quantity
-        open_received = p.received - p.billed
-        if invoiced > open_received:
-            code = rc.NOT_YET_RECEIVED if open_received <= 0 else rc.QUANTITY_OVER_RECEIVED
-            variance, base = invoiced - open_received, open_received
-            said = (
-                f"nothing more has been received ({p.received} received, {p.billed} billed before)"
-                if open_received <= 0
-                else f"only {open_received} received and not yet billed"
-            )
-        elif p.billed + invoiced > ol.quantity:
-            code = rc.QUANTITY_OVER_ORDERED
-            variance, base = p.billed + invoiced - ol.quantity, ol.quantity - p.billed
-            said = f"only {ol.quantity - p.billed} of the {ol.quantity} ordered is left to bill"
-        caps = _caps(group, limit - p.billed)
-    else:
-        limit = ol.quantity
-        if p.billed + invoiced > ol.quantity:
-            code = rc.QUANTITY_OVER_ORDERED
-            variance, base = p.billed + invoiced - ol.quantity, ol.quantity - p.billed
-            said = f"only {ol.quantity - p.billed} of the {ol.quantity} ordered is left to bill"
-        caps = _caps(group, limit - p.billed)
-    if code is not None:
-        if code == rc.NOT_YET_RECEIVED:
-            action: Action
-            action, rule = "hold", "none: goods must be received before they are paid for"
-        else:
-            action, rule = judge(ctx.rules("quantity", ol), variance, base)
-        accepted = action == "accept"
-        _add(out, group, Reason(
-            rc.QUANTITY_VARIANCE if accepted else code, None,
-            f"{invoiced} is invoiced on {where} (lines {ids}) but {said}"
-            + ("; within tolerance, so only what is open enters the ledger." if accepted else "."),
-            {**figures, "variance": _signed(variance), "tolerance": rule},
-            action,
-        ))  # fmt: skip
-        if accepted:
-            return caps
-    if ol.receipt_required and p.receipts:
-        _check_date(ctx, ol, group, p, p.billed + invoiced, out, figures)
-    return {}
 
 
-def _caps(group: list[InvoiceLine], room: Decimal) -> dict[str, Decimal]:
-    left = room if room > 0 else ZERO
+def _ids(group: list[InvoiceLine]) -> str:
+    return ", ".join(ln.id for ln in group)
+
+
+def billed_quantity(ctx: Context, ln: InvoiceLine) -> Decimal:
+    """What the line adds to the quantity billed: its quantity on an invoice, minus it on a
+    credit note (so a negative invoice line and a credit note line both reduce billed)."""
+    return -ln.quantity if ctx.credit else ln.quantity
+
+
+def _caps(ctx: Context, group: list[InvoiceLine], room: Decimal) -> dict[str, Decimal]:
+    """Ledger quantities that bill at most ``room`` in all: the lines that bill are cut back
+    in line-id order; the lines that credit stay as they are and make room."""
+    quantities = [billed_quantity(ctx, ln) for ln in group]
+    left = (room if room > 0 else ZERO) - sum((q for q in quantities if q < 0), ZERO)
     caps: dict[str, Decimal] = {}
-    for ln in group:  # already in line-id order
-        q = abs(ln.quantity)
-        caps[ln.id] = q if q <= left else left
-        left -= caps[ln.id]
+    for ln, q in zip(group, quantities, strict=True):  # already in line-id order
+        if q > 0:
+            caps[ln.id] = q if q <= left else left
+            left -= caps[ln.id]
     return caps
 
 
@@ -244,12 +282,11 @@ def _check_date(
     p: Position,
     needed: Decimal,
     out: dict[str, list[Reason]],
-    figures: dict[str, str],
 ) -> None:
     """Days the invoice is dated before the receipt that brought the quantity it bills."""
     total = ZERO
     arrived: date | None = None
-    for on, quantity in p.receipts:
+    for on, quantity in sorted(p.receipts):
         total += quantity
         arrived = on
         if total >= needed:
@@ -266,7 +303,7 @@ def _check_date(
         f"The invoice is dated {issued.isoformat()}, {days} days before the goods it bills on "
         f"{where} arrived ({arrived.isoformat()})"
         + (", within tolerance." if accepted else "."),
-        {**figures, "issue_date": issued.isoformat(), "received_on": arrived.isoformat(),
+        {**_figures(ol, p, needed - p.billed), "issue_date": issued.isoformat(), "received_on": arrived.isoformat(),
          "variance": f"{days} days", "tolerance": rule},
         action,
     ))  # fmt: skip
@@ -277,13 +314,23 @@ def _add(out: dict[str, list[Reason]], group: list[InvoiceLine], reason: Reason)
         out[ln.id].append(Reason(reason.code, ln.id, reason.message, reason.figures, reason.action))
 
 
-def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) -> list[Reason]:
+def check_invoice(
+    ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]
+) -> tuple[list[Reason], Decimal]:
     """Invoice total (BT-109 against the sum of the lines: document-level charges and
-    allowances) and VAT (BT-110 against VAT at the ordered rates on the line amounts)."""
+    allowances) and VAT (BT-110 against VAT at the ordered rates on the line amounts); and the
+    net the invoice should come to at the ordered prices."""
     out: list[Reason] = []
     inv = ctx.invoice
-    lines_total = sum((abs(ln.net_amount) for ln, _ in matched), ZERO)
-    variance = abs(inv.tax_exclusive) - lines_total
+    lines_total = ZERO
+    expected_net = ZERO
+    by_rate: dict[Decimal, Decimal] = {}
+    for ln, ol in matched:
+        net = ln.net_amount
+        expected_net += (ln.quantity * ol.unit_price).quantize(PENNY, ROUND_HALF_UP)
+        lines_total += net
+        by_rate[ol.vat_rate] = by_rate.get(ol.vat_rate, ZERO) + net
+    variance = inv.tax_exclusive - lines_total
     if variance:
         action, rule = judge(ctx.rules("invoice_total"), variance, lines_total)
         accepted = action == "accept"
@@ -291,11 +338,11 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
             Reason(
                 rc.TOTAL_VARIANCE if accepted else rc.TOTAL_MISMATCH,
                 None,
-                f"The invoice total before VAT is {abs(inv.tax_exclusive)} but its lines add up "
+                f"The invoice total before VAT is {inv.tax_exclusive} but its lines add up "
                 f"to {lines_total} ({_signed(variance)}: charges or allowances not on the order), "
                 + ("within tolerance." if accepted else "beyond tolerance."),
                 {
-                    "invoice_total": str(abs(inv.tax_exclusive)),
+                    "invoice_total": str(inv.tax_exclusive),
                     "lines_total": str(lines_total),
                     "variance": _signed(variance),
                     "variance_percent": _percent(variance, lines_total),
@@ -304,11 +351,8 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
                 action,
             )
         )
-    by_rate: dict[Decimal, Decimal] = {}
-    for ln, ol in matched:
-        by_rate[ol.vat_rate] = by_rate.get(ol.vat_rate, ZERO) + abs(ln.net_amount)
     expected = sum((money(net * rate / HUNDRED) for rate, net in by_rate.items()), ZERO)
-    variance = abs(inv.vat_total) - expected
+    variance = inv.vat_total - expected
     if variance:
         action, rule = judge(ctx.rules("vat"), variance, expected)
         accepted = action == "accept"
@@ -316,11 +360,11 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
             Reason(
                 rc.VAT_VARIANCE if accepted else rc.VAT_MISMATCH,
                 None,
-                f"The invoice charges {abs(inv.vat_total)} VAT; at the ordered rates its lines "
+                f"The invoice charges {inv.vat_total} VAT; at the ordered rates its lines "
                 f"carry {expected} ({_signed(variance)}), "
                 + ("within tolerance." if accepted else "beyond tolerance."),
                 {
-                    "invoiced_vat": str(abs(inv.vat_total)),
+                    "invoiced_vat": str(inv.vat_total),
                     "expected_vat": str(expected),
                     "variance": _signed(variance),
                     "variance_percent": _percent(variance, expected),
@@ -329,4 +373,4 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
                 action,
             )
         )
-    return out
+    return out, expected_net

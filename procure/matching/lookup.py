@@ -8,10 +8,11 @@ BT-132 and seller item id both fail, and only over the one order found.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from procure.matching import reasons as rc
@@ -36,25 +37,37 @@ QUANTITY_BONUS = 5
 OpenQuantity = Callable[[OrderLine], Decimal | None]
 
 
-@dataclass(frozen=True, slots=True)
 class OrderIndex:
-    order: Order
-    by_no: dict[int, OrderLine]
-    by_item: dict[str, tuple[OrderLine, ...]]
+    """The lines of one order by line number, and (built on first use) by seller item id and
+    by description."""
 
-    @classmethod
-    def of(cls, order: Order) -> OrderIndex:
-        by_no: dict[int, OrderLine] = {}
-        by_item: dict[str, list[OrderLine]] = {}
-        for line in order.lines:
-            by_no[line.line_no] = line
-            if line.seller_item_id:
-                by_item.setdefault(line.seller_item_id, []).append(line)
-        return cls(order, by_no, {k: tuple(v) for k, v in by_item.items()})
+    __slots__ = ("_by_item", "_descriptions", "by_no", "order")
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+        self.by_no = {line.line_no: line for line in order.lines}
+        self._by_item: dict[str, tuple[OrderLine, ...]] | None = None
+        self._descriptions: list[str] | None = None
+
+    @property
+    def descriptions(self) -> list[str]:
+        """The lines' descriptions as rapidfuzz compares them (lower case, no punctuation)."""
+        if self._descriptions is None:
+            self._descriptions = [default_process(line.description) for line in self.order.lines]
+        return self._descriptions
+
+    @property
+    def by_item(self) -> dict[str, tuple[OrderLine, ...]]:
+        if self._by_item is None:
+            by_item: dict[str, list[OrderLine]] = {}
+            for line in self.order.lines:
+                if line.seller_item_id:
+                    by_item.setdefault(line.seller_item_id, []).append(line)
+            self._by_item = {k: tuple(v) for k, v in by_item.items()}
+        return self._by_item
 
 
-@dataclass(frozen=True, slots=True)
-class LineFound:
+class LineFound(NamedTuple):
     line: OrderLine | None
     found_by: str
     """``order_line_reference``, ``seller_item_id``, ``description`` or ``none``."""
@@ -108,12 +121,19 @@ def _by_description(
     line: InvoiceLine, index: OrderIndex, policy: MatchPolicy, open_quantity: OpenQuantity
 ) -> LineFound:
     price = unit_price_of(line)
-    text = default_process(line.item_name)
     scored: list[tuple[float, float, OrderLine]] = []
-    for candidate in index.order.lines:
-        similarity = fuzz.token_set_ratio(text, default_process(candidate.description))
-        if similarity < policy.description_min_score:
-            continue
+    lines = index.order.lines
+    # one C-level pass over the order's (once-processed) descriptions, below-threshold dropped
+    alike = process.extract(
+        default_process(line.item_name),
+        index.descriptions,
+        scorer=fuzz.token_set_ratio,
+        processor=None,
+        score_cutoff=policy.description_min_score,
+        limit=None,
+    )
+    for _, similarity, at in alike:
+        candidate = lines[at]
         total = similarity
         if candidate.unit_price == price:
             total += PRICE_BONUS
@@ -196,7 +216,7 @@ def find_order(
     ref = invoice.order_reference.strip() if invoice.order_reference else None
     if ref:
         for order in orders:
-            if order.number == ref:
+            if order.number == ref or order.number.upper() == ref.upper():
                 return OrderFound(order, "order_reference")
         return OrderFound(
             None,
@@ -220,8 +240,13 @@ def find_order(
             return OrderFound(hits[0], "preceding_invoice")
     br = invoice.buyer_reference.strip() if invoice.buyer_reference else None
     if br:
-        hits = [o for o in orders if o.number == br] or [
-            o for o in orders if o.buyer_reference == br and o.supplier_id == invoice.supplier_id
+        key = br.upper()
+        hits = [o for o in orders if o.number.upper() == key] or [
+            o
+            for o in orders
+            if o.buyer_reference is not None
+            and o.buyer_reference.strip().upper() == key
+            and o.supplier_id == invoice.supplier_id
         ]
         if len(hits) == 1:
             return OrderFound(hits[0], "buyer_reference")
@@ -269,9 +294,13 @@ def find_order(
 
 
 def _every_line_found(invoice: Invoice, order: Order, policy: MatchPolicy) -> bool:
-    index = OrderIndex.of(order)
+    """Whether each line is found on ``order`` by its item id or description (a BT-132 line
+    number says nothing when the invoice names no order: every order has a line 1)."""
+    index = OrderIndex(order)
     return all(
-        find_line(line, index, policy, _unknown_open).line is not None for line in invoice.lines
+        find_line(replace(line, order_line_reference=None), index, policy, _unknown_open).line
+        is not None
+        for line in invoice.lines
     )
 
 
