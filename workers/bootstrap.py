@@ -19,6 +19,7 @@ from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.reference.policy_file import load_policy
 from procure.services.context import ServiceContext
+from procure.services.posting import posting_handler
 from procure.settings import Settings
 from procure.store import migrate
 from procure.store.database import Database, make_engine
@@ -100,6 +101,11 @@ class App:
         self.db.dispose()
 
 
+def subscribe_posting(ctx: ServiceContext) -> None:
+    """Matched (or released) invoices are queued for finance in the match's own transaction."""
+    ctx.subscribe(ev.INVOICE_MATCHED, posting_handler(ctx))
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -115,6 +121,7 @@ def bootstrap(
         migrate.upgrade(db.engine)
     ctx_overrides.setdefault("max_document_bytes", settings.max_upload_bytes)
     ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
+    subscribe_posting(ctx)
     actors = actor_module.register(broker, ctx)
     ctx.dispatch = ActorDispatcher(actors)
     return App(settings=settings, db=db, ctx=ctx, broker=broker, actors=actors)

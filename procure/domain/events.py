@@ -55,3 +55,9 @@ INVOICE_DUPLICATE = "InvoiceDuplicateRecognised"
 INVOICE_MATCHED = "InvoiceMatched"
 # Finance refused a posting: entity_id the invoice_document id, data {"reason": str, ...}.
 INVOICE_POSTING_REJECTED = "InvoicePostingRejected"
+
+# Posting. InvoicePostingQueued: entity_id the invoice_document id, data {"idempotency_key",
+# "version", "net_total", "vat_total", "gross_total"}; InvoicePosted: data {"idempotency_key",
+# "finance_document_number"}. (InvoicePostingRejected above also carries "idempotency_key".)
+INVOICE_POSTING_QUEUED = "InvoicePostingQueued"
+INVOICE_POSTED = "InvoicePosted"
