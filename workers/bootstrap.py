@@ -15,10 +15,13 @@ from typing import Any
 
 import dramatiq
 
+from connectors.finance.runtime import build_receiver
+from connectors.finance.settings import FinanceSettings
 from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.reference.policy_file import load_policy
 from procure.services.context import ServiceContext
+from procure.services.outbox import has_due_outbox
 from procure.services.posting import posting_handler
 from procure.settings import Settings
 from procure.store import migrate
@@ -26,6 +29,7 @@ from procure.store.database import Database, make_engine
 from workers import actors as actor_module
 from workers.actors import QUEUE, Actors, send_pending
 from workers.broker import is_embedded, make_broker
+from workers.finance_embedded import InProcessFinance, drain_outbox
 
 log = logging.getLogger("procure.bootstrap")
 
@@ -58,6 +62,8 @@ class App:
     actors: Actors
     worker: dramatiq.Worker | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    finance_settings: FinanceSettings | None = None
+    _finance: InProcessFinance | None = None
 
     @property
     def embedded(self) -> bool:
@@ -92,6 +98,21 @@ class App:
             self.worker.join()
             if not any(self.broker.queues[q].qsize() for q in self.broker.queues):
                 break
+        self.post_to_finance()
+
+    def in_process_finance(self) -> InProcessFinance:
+        """Embedded only: finance's receiver in this process (built on first use)."""
+        if self._finance is None:
+            self._finance = InProcessFinance(
+                build_receiver(self.finance_settings or FinanceSettings())
+            )
+        return self._finance
+
+    def post_to_finance(self) -> int:
+        """Embedded only: drain the outbox into the in-process receiver; returns how many."""
+        if not self.embedded or not has_due_outbox(self.ctx):
+            return 0
+        return drain_outbox(self.ctx, self.in_process_finance())
 
     def close(self) -> None:
         if self.worker is not None:
@@ -99,6 +120,8 @@ class App:
             self.worker = None
         self.broker.close()
         self.db.dispose()
+        if self._finance is not None:
+            self._finance.receiver.store.dispose()
 
 
 def subscribe_posting(ctx: ServiceContext) -> None:
@@ -110,6 +133,7 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     migrate_schema: bool | None = None,
+    finance_settings: FinanceSettings | None = None,
     **ctx_overrides: Any,
 ) -> App:
     settings = settings or Settings()
@@ -124,4 +148,11 @@ def bootstrap(
     subscribe_posting(ctx)
     actors = actor_module.register(broker, ctx)
     ctx.dispatch = ActorDispatcher(actors)
-    return App(settings=settings, db=db, ctx=ctx, broker=broker, actors=actors)
+    return App(
+        settings=settings,
+        db=db,
+        ctx=ctx,
+        broker=broker,
+        actors=actors,
+        finance_settings=finance_settings,
+    )

@@ -122,3 +122,18 @@ def outbox_counts(ctx: ServiceContext) -> dict[str, int]:
         "unacknowledged": sum(1 for p, a in rows if p is not None and a is None),
         "acknowledged": sum(1 for _, a in rows if a is not None),
     }
+
+
+def has_due_outbox(ctx: ServiceContext) -> bool:
+    out = t.OutboxRow
+    with ctx.db.reading() as s:
+        stmt = (
+            select(col(out.id))
+            .where(
+                col(out.published_at).is_(None),
+                col(out.acknowledged_at).is_(None),
+                col(out.next_attempt_at) <= ctx.clock(),
+            )
+            .limit(1)
+        )
+        return s.scalar(stmt) is not None
