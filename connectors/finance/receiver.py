@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from connectors.finance.store import FinanceStore, counter, inbox
 from procure.messages import (
@@ -60,6 +60,15 @@ class Outcome:
     refused: str | None = None
     failed: str | None = None
     repeat: bool = False
+    transient: bool = False
+    """Failed because the finance database was unreachable: try again, it is not the message."""
+
+
+def _failure(exc: Exception) -> Outcome:
+    return Outcome(
+        failed=f"{type(exc).__name__}: {exc}"[:300],
+        transient=isinstance(exc, OperationalError | InterfaceError),
+    )
 
 
 def utc_now() -> datetime:
@@ -91,9 +100,10 @@ class Receiver:
             # Another receiver committed one of these keys meanwhile: the inbox now answers it.
             done = self._apply_each(messages)
         except Exception as exc:  # any failed effect: reported per message, never swallowed
-            if len(messages) == 1:
-                log.warning("posting %s failed: %s", messages[0].idempotency_key, exc)
-                done = {messages[0].message_id: Outcome(failed=str(exc)[:300])}
+            failure = _failure(exc)
+            if len(messages) == 1 or failure.transient:
+                log.warning("%s posting(s) failed: %s", len(messages), failure.failed)
+                done = {m.message_id: failure for m in messages}
             else:
                 done = self._apply_each(messages)
         return [p if isinstance(p, Outcome) else done[p.message_id] for p in parsed]
@@ -108,10 +118,10 @@ class Receiver:
                 try:
                     done.update(self._apply([m]))
                 except Exception as exc:
-                    done[m.message_id] = Outcome(failed=str(exc)[:300])
+                    done[m.message_id] = _failure(exc)
             except Exception as exc:
                 log.warning("posting %s failed: %s", m.idempotency_key, exc)
-                done[m.message_id] = Outcome(failed=str(exc)[:300])
+                done[m.message_id] = _failure(exc)
         return done
 
     def _apply(self, messages: Sequence[PostingMessage]) -> dict[str, Outcome]:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import col
 
 from procure.domain import posting as rules
+from procure.messages import POSTING_TYPE, MessageRefused, parse_posting
 from procure.ports import Publisher
 from procure.services.context import ServiceContext
 from procure.store import tables as t
@@ -64,7 +65,7 @@ def relay_once(ctx: ServiceContext, publisher: Publisher, *, batch: int = 500) -
         rows = list(s.scalars(stmt))
         if not rows:
             return RelayResult(0, 0)
-        errors = publisher.publish(rows)
+        errors = _publish_valid(publisher, rows)
         now = ctx.clock()
         ok = [r for r, e in zip(rows, errors, strict=True) if e is None]
         for r, e in zip(rows, errors, strict=True):
@@ -86,6 +87,21 @@ def relay_once(ctx: ServiceContext, publisher: Publisher, *, batch: int = 500) -
         if failed:
             log.warning("outbox: %s of %s not published: %s", failed, len(rows), errors[0])
         return RelayResult(len(ok), failed)
+
+
+def _publish_valid(publisher: Publisher, rows: list[t.OutboxRow]) -> list[str | None]:
+    """Validate each message against its schema before it leaves; an invalid one is never sent
+    (it stays in the outbox with the reason, backing off, for someone to look at)."""
+    invalid: dict[int, str] = {}
+    for i, r in enumerate(rows):
+        if r.message_type == POSTING_TYPE:
+            try:
+                parse_posting(r.payload.encode())
+            except MessageRefused as exc:
+                invalid[i] = f"invalid message, not published: {exc.reason}"
+    valid = [r for i, r in enumerate(rows) if i not in invalid]
+    sent = iter(publisher.publish(valid) if valid else [])
+    return [invalid[i] if i in invalid else next(sent) for i in range(len(rows))]
 
 
 def sweep_unacknowledged(ctx: ServiceContext, *, older_than: timedelta) -> int:
