@@ -52,6 +52,7 @@ def receive(
     from connectors.finance.settings import FinanceSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
     finance, url = _settings(adapter)
     assert isinstance(finance, FinanceSettings)
     receiver = build_receiver(finance)
@@ -110,3 +111,14 @@ def relay() -> None:
     from workers.relay import run_relay
 
     run_relay()
+
+
+def bench_posting(
+    count: Annotated[int, typer.Option(help="Invoices per run")] = 1000,
+    runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 3,
+) -> None:
+    """Relay messages/s beside a plain pika confirm loop; end-to-end invoices/s (PostgreSQL +
+    RabbitMQ from PROCURE_BENCH_DATABASE_URL / PROCURE_BENCH_BROKER_URL)."""
+    from benchmarks.posting import main as bench_main
+
+    bench_main(count=count, runs=runs)

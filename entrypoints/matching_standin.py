@@ -15,6 +15,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from procure.domain import events as ev
 from procure.domain.distribution import DistributionLine
 from procure.domain.events import Event
@@ -34,8 +37,14 @@ def record_matched_standin(ctx: ServiceContext, invoice_ids: Sequence[str]) -> i
     recorded = 0
     with ctx.unit() as u:
         orders: dict[str, PurchaseOrder | None] = {}
+        found = {
+            r.id: r
+            for r in u.session.scalars(
+                select(t.InvoiceDocumentRow).where(col(t.InvoiceDocumentRow.id).in_(invoice_ids))
+            )
+        }
         for invoice_id in invoice_ids:
-            row = u.session.get(t.InvoiceDocumentRow, invoice_id)
+            row = found.get(invoice_id)
             if row is None or row.status != "accepted" or row.canonical is None:
                 continue
             doc = Invoice.model_validate(row.canonical)

@@ -148,6 +148,7 @@ def run_relay(
     from workers.bootstrap import bootstrap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
     app = bootstrap()
     if app.embedded:
         raise SystemExit(

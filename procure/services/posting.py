@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from procure.domain import events as ev
 from procure.domain import posting as rules
 from procure.domain.distribution import DistributionLine
 from procure.domain.events import Event
+from procure.domain.reference import ReferenceData
 from procure.einvoice.model import Invoice
 from procure.messages import (
     Acknowledgement,
@@ -54,24 +58,68 @@ def idempotency_key(invoice_id: str, version: int) -> str:
     return f"ap.post:{invoice_id}:{version}"
 
 
+@dataclass
+class _Prefetched:
+    """What the handler needs for every InvoiceMatched of one unit, read in two queries."""
+
+    session: Session
+    rows: dict[str, t.InvoiceDocumentRow]
+    queued: set[str]
+    reference: ReferenceData
+
+
 def posting_handler(ctx: ServiceContext) -> InTransactionHandler:
-    """The ``InvoiceMatched`` handler: posting + outbox rows in the match's own transaction."""
+    """The ``InvoiceMatched`` handler: posting + outbox rows in the match's own transaction.
+
+    On the first event of a unit it reads the invoices and existing postings of all the unit's
+    matched invoices at once (a batch of matches costs two queries, not two per invoice)."""
+    cache: list[_Prefetched] = []
 
     def handle(uow: UnitOfWork, event: Event) -> None:
-        queue_posting(ctx, uow, event)
+        if not cache or cache[0].session is not uow.session or event.entity_id not in cache[0].rows:
+            cache[:] = [_prefetch(ctx, uow)]
+        queue_posting(ctx, uow, event, cache[0])
 
     return handle
 
 
-def queue_posting(ctx: ServiceContext, uow: UnitOfWork, event: Event) -> None:
+def _prefetch(ctx: ServiceContext, uow: UnitOfWork) -> _Prefetched:
+    s = uow.session
+    matched = [e for e in uow.events if e.name == ev.INVOICE_MATCHED]
+    ids = sorted({e.entity_id for e in matched})
+    keys = sorted({idempotency_key(e.entity_id, int(e.data.get("version", 1))) for e in matched})
+    doc = t.InvoiceDocumentRow
+    rows: dict[str, t.InvoiceDocumentRow] = {}
+    for i in ids:  # rows the caller has loaded already are not read (nor JSON-decoded) again
+        cached = s.identity_map.get(identity_key(doc, i))
+        if isinstance(cached, doc):
+            rows[i] = cached
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        rows.update((r.id, r) for r in s.scalars(select(doc).where(col(doc.id).in_(missing))))
+    queued = set(
+        s.scalars(
+            select(col(t.PostingRow.idempotency_key)).where(
+                col(t.PostingRow.idempotency_key).in_(keys)
+            )
+        )
+    )
+    return _Prefetched(s, rows, queued, ctx.reference(s))
+
+
+def queue_posting(
+    ctx: ServiceContext, uow: UnitOfWork, event: Event, known: _Prefetched | None = None
+) -> None:
     invoice_id = event.entity_id
     version = int(event.data.get("version", 1))
     key = idempotency_key(invoice_id, version)
-    s = uow.session
-    if s.scalar(select(col(t.PostingRow.id)).where(col(t.PostingRow.idempotency_key) == key)):
+    known = known or _prefetch(ctx, uow)
+    if key in known.queued:
         return  # this match version is already queued: once only
+    known.queued.add(key)
+    s = uow.session
     now = ctx.clock()
-    row = s.get(t.InvoiceDocumentRow, invoice_id)
+    row = known.rows.get(invoice_id)
     posting = t.PostingRow(
         id=ctx.new_id(),
         invoice_id=invoice_id,
@@ -91,7 +139,7 @@ def queue_posting(ctx: ServiceContext, uow: UnitOfWork, event: Event) -> None:
     try:
         if row is None or row.canonical is None:
             raise CannotPost(f"invoice document {invoice_id} has no readable invoice")
-        message = build_message(ctx, uow, row, event, key, version)
+        message = build_message(ctx, known.reference, row, event, key, version)
     except CannotPost as exc:
         posting.state, posting.reason = rules.REJECTED, f"cannot post: {exc}"
         s.add(posting)
@@ -139,7 +187,7 @@ def _event(name: str, invoice_id: str, now: Any, key: str, **data: Any) -> Event
 
 def build_message(
     ctx: ServiceContext,
-    uow: UnitOfWork,
+    ref: ReferenceData,
     row: t.InvoiceDocumentRow,
     event: Event,
     key: str,
@@ -151,7 +199,6 @@ def build_message(
         raise CannotPost("the match carries no distribution lines")
     if not doc.number or not doc.issue_date or not doc.currency:
         raise CannotPost("invoice number, issue date or currency missing")
-    ref = ctx.reference(uow.session)
     supplier = ref.suppliers.get(row.supplier_id or "")
     if supplier is None:
         raise CannotPost(f"supplier {row.supplier_id or doc.seller.name} is not on our records")
