@@ -2,11 +2,13 @@
 
 Figures (medians of ``runs`` after a warm-up run):
 
-- ``relay_messages_per_second``: the outbox relay (claim with SKIP LOCKED, validate, publish with
-  confirms, mark published, one transaction per batch) draining ``count`` posting messages into
-  the quorum queue, beside ``plain_pika_confirm_loop_messages_per_second``: a plain loop that
-  publishes the same bodies with ``confirm_delivery`` one by one, persistent and mandatory, to
-  a quorum queue with the same arguments (the anchor);
+- ``relay_messages_per_second``: the outbox relay as ``procure relay`` runs it (claim with SKIP
+  LOCKED, validate, publish the batch of 500 with asynchronous confirms, mark published, one
+  transaction per batch) draining ``count`` posting messages into the quorum queue, beside
+  ``plain_pika_confirm_loop_messages_per_second``: a plain loop publishing the same bodies with
+  ``confirm_delivery`` one by one, persistent and mandatory, to a quorum queue with the same
+  arguments (the anchor); and ``relay_one_by_one_confirms_messages_per_second``, the relay with
+  pika's blocking one-by-one confirms, beside the same anchor;
 - ``posting_end_to_end_invoices_per_second``: ``count`` invoices from ``InvoiceMatched`` (the
   matching stand-in, in batches of 500) to posted-and-acknowledged, through ``procure relay``
   and ``procure finance receive`` running as their own processes on PostgreSQL + RabbitMQ.
@@ -125,10 +127,27 @@ def _app(pg_url: str, finance_url: str) -> Any:
     return app
 
 
-def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
-    from entrypoints.matching_standin import record_matched_standin
+def _relay_rate(app: Any, amqp: str, publisher: Any) -> float:
     from procure.services.outbox import relay_once
     from procure.store import tables as t
+
+    _purge(amqp, topology.POSTINGS, PLAIN_QUEUE)
+    with app.db.transaction() as s:
+        s.execute(update(t.OutboxRow).values(published_at=None, attempts=0))
+    publisher.publish([])  # connect outside the timing
+    start = time.perf_counter()
+    sent = 0
+    while (n := relay_once(app.ctx, publisher, batch=500).published) > 0:
+        sent += n
+    rate = sent / (time.perf_counter() - start)
+    publisher.close()
+    return rate
+
+
+def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
+    from entrypoints.matching_standin import record_matched_standin
+    from procure.store import tables as t
+    from workers.confirms import AsyncConfirmPublisher
     from workers.relay import PikaPublisher
 
     for i in range(0, len(ids), 500):
@@ -141,30 +160,32 @@ def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
             )
         ]  # type: ignore[attr-defined]
     relay: list[float] = []
+    one_by_one: list[float] = []
     plain: list[float] = []
-    publisher = PikaPublisher(amqp)
     for run in range(runs + 1):
-        _purge(amqp, topology.POSTINGS, PLAIN_QUEUE)
-        with app.db.transaction() as s:
-            s.execute(update(t.OutboxRow).values(published_at=None, attempts=0))
-        start = time.perf_counter()
-        sent = 0
-        while (n := relay_once(app.ctx, publisher, batch=500).published) > 0:
-            sent += n
-        rate = sent / (time.perf_counter() - start)
-        plain_rate = _plain_loop(amqp, bodies)
+        rates = [
+            _relay_rate(app, amqp, AsyncConfirmPublisher(amqp)),
+            _relay_rate(app, amqp, PikaPublisher(amqp)),
+            _plain_loop(amqp, bodies),
+        ]
         if run:  # the first run warms up
-            relay.append(rate)
-            plain.append(plain_rate)
-    publisher.close()
+            relay.append(rates[0])
+            one_by_one.append(rates[1])
+            plain.append(rates[2])
     _purge(amqp, topology.POSTINGS, PLAIN_QUEUE)
-    emit(figure("plain_pika_confirm_loop_messages_per_second", plain, "messages/s"))
+    anchor = "plain_pika_confirm_loop_messages_per_second"
+    emit(figure(anchor, plain, "messages/s"))
     emit(
         figure(
-            "relay_messages_per_second",
-            relay,
+            "relay_messages_per_second", relay, "messages/s", anchor=anchor, anchor_samples=plain
+        )
+    )
+    emit(
+        figure(
+            "relay_one_by_one_confirms_messages_per_second",
+            one_by_one,
             "messages/s",
-            anchor="plain_pika_confirm_loop_messages_per_second",
+            anchor=anchor,
             anchor_samples=plain,
         )
     )

@@ -42,6 +42,7 @@ app.add_typer(invoice_app, name="invoice")
 app.add_typer(cli_finance.finance_app, name="finance")
 app.command("relay")(cli_finance.relay)
 bench_app.command("posting")(cli_finance.bench_posting)
+app.command("chaos")(cli_finance.chaos)
 
 T = TypeVar("T")
 AsUser = Annotated[str, typer.Option("--as", help="Who is acting (a person id).")]

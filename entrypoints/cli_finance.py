@@ -122,3 +122,45 @@ def bench_posting(
     from benchmarks.posting import main as bench_main
 
     bench_main(count=count, runs=runs)
+
+
+def chaos(
+    invoices: Annotated[int, typer.Option(help="Matched invoices driven through")] = 300,
+    duration: Annotated[float, typer.Option(help="Seconds of faults")] = 45.0,
+    fault_min: Annotated[float, typer.Option(help="Shortest pause between faults (s)")] = 1.0,
+    fault_max: Annotated[float, typer.Option(help="Longest pause between faults (s)")] = 4.0,
+    settle_timeout: Annotated[float, typer.Option(help="Seconds allowed to settle")] = 300.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the fault schedule")] = 5,
+    resend_after: Annotated[int, typer.Option(help="Relay resends unacknowledged after (s)")] = 15,
+    database_url: Annotated[
+        str, typer.Option(envvar="PROCURE_CHAOS_DATABASE_URL", help="Pipeline database (recreated)")
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/procure_chaos",
+    finance_url: Annotated[
+        str, typer.Option(envvar="PROCURE_CHAOS_FINANCE_URL", help="Finance database (recreated)")
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/procure_chaos_finance",
+    broker_url: Annotated[
+        str, typer.Option(envvar="PROCURE_CHAOS_BROKER_URL", help="RabbitMQ (finance queues reset)")
+    ] = "amqp://guest:guest@127.0.0.1:5672/%2F",
+    pg_cluster: Annotated[
+        str,
+        typer.Option(envvar="PROCURE_CHAOS_PG_CLUSTER", help="'VERSION NAME' for pg_ctlcluster"),
+    ] = "15 main",
+    rabbit_node: Annotated[
+        str, typer.Option(envvar="PROCURE_CHAOS_RABBIT_NODE", help="Node for rabbitmqctl -n")
+    ] = "rabbit@localhost",
+) -> None:
+    """Drive N matched invoices to finance while killing processes and restarting RabbitMQ and
+    PostgreSQL; print one JSON object; exit 1 unless lost = duplicated = 0."""
+    from entrypoints.chaos import Targets, run_chaos
+
+    logging.basicConfig(level=logging.WARNING)
+    status = run_chaos(
+        invoices=invoices,
+        targets=Targets(database_url, finance_url, broker_url, pg_cluster, rabbit_node),
+        duration=duration,
+        fault_every=(fault_min, fault_max),
+        settle_timeout=settle_timeout,
+        seed=seed,
+        resend_after=resend_after,
+    )
+    raise typer.Exit(status)

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Protocol
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
@@ -27,7 +28,7 @@ from pika.exceptions import AMQPError, NackError, UnroutableError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from connectors.finance import topology
-from procure.ports import OutboundMessage
+from procure.ports import OutboundMessage, Publisher
 from procure.services.context import ServiceContext
 from procure.services.outbox import clean_up, relay_once, sweep_unacknowledged
 
@@ -35,7 +36,9 @@ log = logging.getLogger("procure.relay")
 
 
 class PikaPublisher:
-    """Publisher confirms, one message at a time (pika's blocking channel waits for each)."""
+    """Publisher confirms, one message at a time (pika's blocking channel waits for each).
+    ``procure relay`` uses ``workers.confirms.AsyncConfirmPublisher`` (a batch in flight);
+    this one is the simple reference the tests and the benchmark compare it with."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -102,9 +105,15 @@ class PikaPublisher:
                 connection.close()
 
 
+class RelayPublisher(Publisher, Protocol):
+    def idle(self, seconds: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
 def run_relay_loop(
     ctx: ServiceContext,
-    publisher: PikaPublisher,
+    publisher: RelayPublisher,
     stop: threading.Event,
     *,
     batch: int = 500,
@@ -146,6 +155,7 @@ def run_relay(
 
     from workers.ack_consumer import run_ack_consumer
     from workers.bootstrap import bootstrap
+    from workers.confirms import AsyncConfirmPublisher
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
@@ -168,7 +178,7 @@ def run_relay(
         target=run_ack_consumer, args=(app.ctx, url), kwargs={"stop": stop}, daemon=True
     )
     acks.start()
-    publisher = PikaPublisher(url)
+    publisher = AsyncConfirmPublisher(url)
     resend = resend_after_seconds or app.settings.posting_resend_after_seconds
     log.info("relay started (resend unacknowledged after %ss)", resend)
     try:
@@ -177,6 +187,7 @@ def run_relay(
             publisher,
             stop,
             resend_after=timedelta(seconds=resend),
+            sweep_seconds=min(30.0, resend / 2),
             retention=timedelta(days=app.settings.outbox_retention_days),
         )
     finally:

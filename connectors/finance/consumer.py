@@ -111,7 +111,6 @@ def _process(
     stats: ReceiveStats,
     stop: threading.Event,
 ) -> None:
-    stats.redelivered += sum(1 for m, _, _ in deliveries if m.redelivered)
     pause = 1.0
     while True:
         outcomes = receiver.receive([body for _, _, body in deliveries])
@@ -124,8 +123,17 @@ def _process(
         pause = min(30.0, pause * 2)
         if stop.is_set():
             return
+    before = (stats.repeats, stats.redelivered)
+    stats.redelivered += sum(1 for m, _, _ in deliveries if m.redelivered)
     for (method, _props, _body), outcome in zip(deliveries, outcomes, strict=True):
         _settle(channel, replies, method, outcome, stats)
+    if (stats.repeats, stats.redelivered) != before:
+        log.info(
+            "receiver: batch of %s: redelivered %s, repeats answered from the inbox %s",
+            len(deliveries),
+            stats.redelivered - before[1],
+            stats.repeats - before[0],
+        )
 
 
 def _settle(

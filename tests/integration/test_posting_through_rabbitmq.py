@@ -29,6 +29,7 @@ from procure.messages import PostingMessage
 from procure.services.posting import posting_counts
 from tests.conftest import reset_postgres
 from workers.ack_consumer import run_ack_consumer
+from workers.confirms import AsyncConfirmPublisher
 from workers.relay import PikaPublisher, run_relay_loop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -82,8 +83,9 @@ def wait_for(check: Callable[[], bool], seconds: float = 60) -> None:
     raise AssertionError("timed out waiting")
 
 
+@pytest.mark.parametrize("publisher_kind", ["async confirms", "one by one"])
 def test_matched_invoices_are_posted_through_rabbitmq_and_acknowledged(
-    make_app: Any, pg: str, rabbitmq_url: str, running: Running
+    make_app: Any, pg: str, rabbitmq_url: str, running: Running, publisher_kind: str
 ) -> None:
     app = make_app(pg)
     po = stationery_order(app)
@@ -101,7 +103,11 @@ def test_matched_invoices_are_posted_through_rabbitmq_and_acknowledged(
         batch=16,
     )
     running.start(run_ack_consumer, app.ctx, rabbitmq_url, stop=running.stop)
-    publisher = PikaPublisher(rabbitmq_url)
+    publisher: Any = (
+        AsyncConfirmPublisher(rabbitmq_url)
+        if publisher_kind == "async confirms"
+        else PikaPublisher(rabbitmq_url)
+    )
     running.start(run_relay_loop, app.ctx, publisher, running.stop, batch=7)
 
     wait_for(lambda: posting_counts(app.ctx).get("posted") == 40)
@@ -111,6 +117,33 @@ def test_matched_invoices_are_posted_through_rabbitmq_and_acknowledged(
     running.close()
     publisher.close()
     store.dispose()
+
+
+def test_an_unroutable_posting_is_not_marked_published(
+    make_app: Any, pg: str, rabbitmq_url: str
+) -> None:
+    """mandatory: with no queue bound, RabbitMQ returns the message; the row stays due."""
+    app = make_app(pg)
+    po = stationery_order(app)
+    [invoice] = ingest_invoices_for(app, po, 1)
+    record_matched_standin(app.ctx, [invoice])
+    from procure.services.outbox import outbox_counts, relay_once
+
+    connection = topology.connect(rabbitmq_url)
+    connection.channel().queue_unbind(topology.POSTINGS, topology.EXCHANGE, topology.POSTING_KEY)
+    connection.close()
+    for publisher in (AsyncConfirmPublisher(rabbitmq_url), PikaPublisher(rabbitmq_url)):
+        publisher._open()  # declares the topology (and so binds again) …
+        connection = topology.connect(rabbitmq_url)
+        connection.channel().queue_unbind(
+            topology.POSTINGS, topology.EXCHANGE, topology.POSTING_KEY
+        )
+        connection.close()  # … so unbind after it
+        result = relay_once(app.ctx, publisher)
+        publisher.close()
+        assert (result.published, result.failed) == (0, 1)
+        app.ctx.clock.advance(seconds=600)  # past the back-off
+    assert outbox_counts(app.ctx)["due"] == 1
 
 
 def publish_raw(url: str, body: bytes, message_id: str) -> None:
