@@ -197,7 +197,8 @@ class Chaos:
             self._run(["rabbitmqctl", "-n", self.targets.rabbit_node, "start_app"])
         else:
             version, cluster = self.targets.pg_cluster.split()
-            self._run(["pg_ctlcluster", version, cluster, "restart", "-m", "immediate"])
+            restart = ["restart", "-m", "immediate"]
+            self._run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, *restart])
         self.faults[kind] += 1
 
 

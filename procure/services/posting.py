@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -41,6 +42,7 @@ from procure.messages import (
     encode,
 )
 from procure.services.context import InTransactionHandler, ServiceContext, UnitOfWork
+from procure.store import repository as repo
 from procure.store import tables as t
 
 log = logging.getLogger("procure.posting")
@@ -66,6 +68,15 @@ class _Prefetched:
     rows: dict[str, t.InvoiceDocumentRow]
     queued: set[str]
     reference: ReferenceData
+    postings: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        """Insert the unit's posting and outbox rows in two bulk statements (COPY on
+        PostgreSQL), just before the unit commits: same transaction, no row-by-row ORM."""
+        repo.bulk_insert(session, t.PostingRow, self.postings)
+        repo.bulk_insert(session, t.OutboxRow, self.outbox)
+        self.postings, self.outbox = [], []
 
 
 def posting_handler(ctx: ServiceContext) -> InTransactionHandler:
@@ -104,7 +115,9 @@ def _prefetch(ctx: ServiceContext, uow: UnitOfWork) -> _Prefetched:
             )
         )
     )
-    return _Prefetched(s, rows, queued, ctx.reference(s))
+    known = _Prefetched(s, rows, queued, ctx.reference(s))
+    sa_event.listen(s, "before_commit", known.write, once=True)
+    return known
 
 
 def queue_posting(
@@ -117,49 +130,56 @@ def queue_posting(
     if key in known.queued:
         return  # this match version is already queued: once only
     known.queued.add(key)
-    s = uow.session
     now = ctx.clock()
     row = known.rows.get(invoice_id)
-    posting = t.PostingRow(
-        id=ctx.new_id(),
-        invoice_id=invoice_id,
-        version=version,
-        idempotency_key=key,
-        state=rules.PENDING,
-        kind=(row.kind if row else None) or "invoice",
-        supplier_id=row.supplier_id if row else None,
-        invoice_number=row.number if row else None,
-        currency=(row.currency if row else None) or "GBP",
-        net_total=Decimal("0.00"),
-        vat_total=Decimal("0.00"),
-        gross_total=Decimal("0.00"),
-        created_at=now,
-        updated_at=now,
-    )
+    posting: dict[str, Any] = {
+        "id": ctx.new_id(),
+        "invoice_id": invoice_id,
+        "version": version,
+        "idempotency_key": key,
+        "state": rules.PENDING,
+        "kind": (row.kind if row else None) or "invoice",
+        "supplier_id": row.supplier_id if row else None,
+        "invoice_number": row.number if row else None,
+        "currency": (row.currency if row else None) or "GBP",
+        "net_total": Decimal("0.00"),
+        "vat_total": Decimal("0.00"),
+        "gross_total": Decimal("0.00"),
+        "created_at": now,
+        "updated_at": now,
+        "finance_document_number": None,
+        "reason": None,
+    }
     try:
         if row is None or row.canonical is None:
             raise CannotPost(f"invoice document {invoice_id} has no readable invoice")
         message = build_message(ctx, known.reference, row, event, key, version)
     except CannotPost as exc:
-        posting.state, posting.reason = rules.REJECTED, f"cannot post: {exc}"
-        s.add(posting)
-        uow.record(_event(ev.INVOICE_POSTING_REJECTED, invoice_id, now, key, reason=posting.reason))
+        posting["state"], posting["reason"] = rules.REJECTED, f"cannot post: {exc}"
+        known.postings.append(posting)
+        uow.record(
+            _event(ev.INVOICE_POSTING_REJECTED, invoice_id, now, key, reason=posting["reason"])
+        )
         return
     totals = message.body.control_totals
-    posting.net_total = Decimal(totals.net_total)
-    posting.vat_total = Decimal(totals.vat_total)
-    posting.gross_total = Decimal(totals.gross_total)
-    s.add(posting)
-    s.add(
-        t.OutboxRow(
-            message_id=message.message_id,
-            idempotency_key=key,
-            message_type=message.message_type,
-            routing_key=ROUTING_KEY,
-            payload=encode(message).decode(),
-            created_at=now,
-            next_attempt_at=now,
-        )
+    posting["net_total"] = Decimal(totals.net_total)
+    posting["vat_total"] = Decimal(totals.vat_total)
+    posting["gross_total"] = Decimal(totals.gross_total)
+    known.postings.append(posting)
+    known.outbox.append(
+        {
+            "message_id": message.message_id,
+            "idempotency_key": key,
+            "message_type": message.message_type,
+            "routing_key": ROUTING_KEY,
+            "payload": encode(message).decode(),
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "published_at": None,
+            "acknowledged_at": None,
+            "last_error": None,
+        }
     )
     uow.record(
         _event(
