@@ -145,9 +145,9 @@ def _relay_rate(app: Any, amqp: str, publisher: Any) -> float:
 
 
 def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
+    from connectors.finance.confirms import AsyncConfirmPublisher
     from entrypoints.matching_standin import record_matched_standin
     from procure.store import tables as t
-    from workers.confirms import AsyncConfirmPublisher
     from workers.relay import PikaPublisher
 
     for i in range(0, len(ids), 500):

@@ -37,7 +37,7 @@ log = logging.getLogger("procure.relay")
 
 class PikaPublisher:
     """Publisher confirms, one message at a time (pika's blocking channel waits for each).
-    ``procure relay`` uses ``workers.confirms.AsyncConfirmPublisher`` (a batch in flight);
+    ``procure relay`` uses ``connectors.finance.confirms.AsyncConfirmPublisher`` (a batch in flight);
     this one is the simple reference the tests and the benchmark compare it with."""
 
     def __init__(self, url: str) -> None:
@@ -153,9 +153,9 @@ def run_relay(
     import signal
     from types import FrameType
 
+    from connectors.finance.confirms import AsyncConfirmPublisher
     from workers.ack_consumer import run_ack_consumer
     from workers.bootstrap import bootstrap
-    from workers.confirms import AsyncConfirmPublisher
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)

@@ -4,9 +4,11 @@ Deliveries are taken in batches (up to ``batch``, or whatever arrived within 50 
 ``Receiver.receive``, which commits their effects and inbox rows in one transaction. Then, per
 delivery, in this order:
 
-1. posted/rejected: the acknowledgement is published on the reply queue (confirm mode,
-   persistent, mandatory), and only then the delivery is acked: a crash in between redelivers
-   it, the inbox answers "done" and the acknowledgement is sent again;
+1. posted/rejected: the batch's acknowledgements are published on the reply queue (persistent,
+   mandatory, with asynchronous confirms: the whole batch in flight, every confirm awaited), and
+   only then are those deliveries acked: a crash in between redelivers them, the inbox answers
+   "done" and the acknowledgement is sent again; an acknowledgement not confirmed has its
+   delivery requeued for the same reason;
 2. refused (not JSON, unknown schema version, schema violation): rejected without requeue, so
    it is dead-lettered to the DLQ at once;
 3. failed (an adapter raised): nacked with requeue; the queue's delivery limit dead-letters a
@@ -27,6 +29,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
 from connectors.finance import topology
+from connectors.finance.confirms import AsyncConfirmPublisher
 from connectors.finance.receiver import Outcome, Receiver
 from procure.messages import encode
 
@@ -71,6 +74,17 @@ def run_receiver(
     return stats
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """An acknowledgement as the confirm publisher sends it."""
+
+    message_id: str
+    idempotency_key: str
+    message_type: str
+    routing_key: str
+    payload: str
+
+
 def _consume(
     receiver: Receiver,
     url: str,
@@ -80,12 +94,11 @@ def _consume(
     stats: ReceiveStats,
 ) -> None:
     connection = topology.connect(url)
+    replies = AsyncConfirmPublisher(url)
     try:
         channel = connection.channel()
         topology.declare(channel)
         channel.basic_qos(prefetch_count=prefetch)
-        replies = connection.channel()
-        replies.confirm_delivery()
         pending: list[Delivery] = []
         for method, props, body in channel.consume(topology.POSTINGS, inactivity_timeout=0.05):
             if method is not None:
@@ -95,10 +108,13 @@ def _consume(
             if pending:
                 _process(receiver, channel, replies, pending, stats, stop)
                 pending = []
+            else:
+                replies.idle(0)  # nothing to do: let the reply connection answer heartbeats
             if stop.is_set():
                 break
         channel.cancel()
     finally:
+        replies.close()
         if connection.is_open:
             connection.close()
 
@@ -106,7 +122,7 @@ def _consume(
 def _process(
     receiver: Receiver,
     channel: BlockingChannel,
-    replies: BlockingChannel,
+    replies: AsyncConfirmPublisher,
     deliveries: Sequence[Delivery],
     stats: ReceiveStats,
     stop: threading.Event,
@@ -125,8 +141,28 @@ def _process(
             return
     before = (stats.repeats, stats.redelivered)
     stats.redelivered += sum(1 for m, _, _ in deliveries if m.redelivered)
-    for (method, _props, _body), outcome in zip(deliveries, outcomes, strict=True):
-        _settle(channel, replies, method, outcome, stats)
+    answered = [(i, o.ack) for i, o in enumerate(outcomes) if o.ack is not None]
+    sent = (
+        replies.publish(
+            [
+                _Reply(
+                    a.message_id,
+                    a.idempotency_key,
+                    a.message_type,
+                    topology.ACK_KEY,
+                    encode(a).decode(),
+                )
+                for _, a in answered
+            ]
+        )
+        if answered
+        else []
+    )
+    unconfirmed = {i for (i, _), error in zip(answered, sent, strict=True) if error is not None}
+    if unconfirmed:
+        log.warning("receiver: %s acknowledgement(s) not confirmed: %s", len(unconfirmed), sent)
+    for i, ((method, _props, _body), outcome) in enumerate(zip(deliveries, outcomes, strict=True)):
+        _settle(channel, method, outcome, stats, confirmed=i not in unconfirmed)
     if (stats.repeats, stats.redelivered) != before:
         log.info(
             "receiver: batch of %s: redelivered %s, repeats answered from the inbox %s",
@@ -138,27 +174,19 @@ def _process(
 
 def _settle(
     channel: BlockingChannel,
-    replies: BlockingChannel,
     method: Basic.Deliver,
     outcome: Outcome,
     stats: ReceiveStats,
+    *,
+    confirmed: bool,
 ) -> None:
     tag = method.delivery_tag
     if outcome.ack is not None:
-        ack = outcome.ack
-        replies.basic_publish(
-            topology.EXCHANGE,
-            topology.ACK_KEY,
-            encode(ack),
-            properties=topology.properties(
-                message_id=ack.message_id,
-                idempotency_key=ack.idempotency_key,
-                message_type=ack.message_type,
-                correlation_id=ack.correlation_id,
-            ),
-            mandatory=True,
-        )
+        if not confirmed:  # committed, but the answer may be lost: deliver again, answer again
+            channel.basic_nack(tag, requeue=True)
+            return
         channel.basic_ack(tag)
+        ack = outcome.ack
         if outcome.repeat:
             stats.repeats += 1
         elif ack.body.status == "posted":

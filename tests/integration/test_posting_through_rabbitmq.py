@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Connection
 
 from connectors.finance import topology
+from connectors.finance.confirms import AsyncConfirmPublisher
 from connectors.finance.consumer import ReceiveStats, run_receiver
 from connectors.finance.ledger import ReferenceLedger, trial_balance
 from connectors.finance.receiver import Receiver
@@ -29,7 +30,6 @@ from procure.messages import PostingMessage
 from procure.services.posting import posting_counts
 from tests.conftest import reset_postgres
 from workers.ack_consumer import run_ack_consumer
-from workers.confirms import AsyncConfirmPublisher
 from workers.relay import PikaPublisher, run_relay_loop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]

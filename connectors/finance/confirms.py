@@ -5,7 +5,8 @@ a quorum queue one fsync, per message). This publisher uses pika's ``SelectConne
 public asynchronous adapter) instead: it publishes the relay's whole batch, then runs the I/O
 loop until RabbitMQ has confirmed (ack or nack) every message or returned it as unroutable
 (``mandatory``), or a timeout passes. Each message's own outcome is reported, so the relay
-marks exactly the confirmed rows published; anything else backs off and is sent again.
+marks exactly the confirmed rows published (and the receiver acks exactly the deliveries
+whose acknowledgement was confirmed); anything else is sent again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pika.spec import Basic, BasicProperties
 from connectors.finance import topology
 from procure.ports import OutboundMessage
 
-log = logging.getLogger("procure.relay")
+log = logging.getLogger("procure.finance.confirms")
 
 
 class AsyncConfirmPublisher:
