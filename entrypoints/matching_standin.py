@@ -29,8 +29,10 @@ from procure.store import repository as repo
 from procure.store import tables as t
 
 
-def record_matched_standin(ctx: ServiceContext, invoice_ids: Sequence[str]) -> int:
-    """Record ``InvoiceMatched`` (version 1, "automatic") for accepted invoices, in one unit.
+def record_matched_standin(
+    ctx: ServiceContext, invoice_ids: Sequence[str], *, version: int = 1
+) -> int:
+    """Record ``InvoiceMatched`` (``version``, "automatic") for accepted invoices, in one unit.
 
     Returns how many were recorded (invoices that were not accepted, or whose purchase order is
     unknown, are skipped)."""
@@ -83,7 +85,7 @@ def record_matched_standin(ctx: ServiceContext, invoice_ids: Sequence[str]) -> i
                     entity_id=invoice_id,
                     occurred_at=ctx.clock(),
                     data={
-                        "version": 1,
+                        "version": version,
                         "how": "automatic",
                         "purchase_orders": [po.number],
                         "distribution": [x.as_data() for x in lines],

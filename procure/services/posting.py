@@ -68,6 +68,8 @@ class _Prefetched:
     rows: dict[str, t.InvoiceDocumentRow]
     queued: set[str]
     reference: ReferenceData
+    live: set[str]
+    """Invoices with a posting that is not rejected: a later match version does not post again."""
     postings: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
@@ -115,7 +117,14 @@ def _prefetch(ctx: ServiceContext, uow: UnitOfWork) -> _Prefetched:
             )
         )
     )
-    known = _Prefetched(s, rows, queued, ctx.reference(s))
+    live = set(
+        s.scalars(
+            select(col(t.PostingRow.invoice_id)).where(
+                col(t.PostingRow.invoice_id).in_(ids), col(t.PostingRow.state) != rules.REJECTED
+            )
+        )
+    )
+    known = _Prefetched(s, rows, queued, ctx.reference(s), live)
     sa_event.listen(s, "before_commit", known.write, once=True)
     return known
 
@@ -129,7 +138,15 @@ def queue_posting(
     known = known or _prefetch(ctx, uow)
     if key in known.queued:
         return  # this match version is already queued: once only
+    if invoice_id in known.live:
+        # Matched again (a later version) while an earlier posting is pending or posted: finance
+        # must not receive the invoice twice. Only a rejected posting is followed by a new one.
+        log.warning(
+            "invoice %s already has a live posting; version %s not posted", invoice_id, version
+        )
+        return
     known.queued.add(key)
+    known.live.add(invoice_id)
     now = ctx.clock()
     row = known.rows.get(invoice_id)
     posting: dict[str, Any] = {

@@ -66,8 +66,19 @@ def test_a_matched_invoice_is_queued_for_finance_in_the_match_transaction(
     assert credit_msg.document_type == "credit_note"
     assert credit_msg.preceding_invoice == "COS-0"
 
-    # The same match recorded again queues nothing new: one posting per invoice and version.
+    # The same match recorded again queues nothing new: one posting per invoice and version;
+    # and a later match version does not post an invoice whose posting is live.
     record_matched_standin(app.ctx, [invoice])
+    with app.ctx.unit() as u:
+        u.record(
+            Event(
+                ev.INVOICE_MATCHED,
+                "invoice",
+                invoice,
+                app.ctx.clock(),
+                data={"version": 2, "distribution": []},
+            )
+        )
     assert len(outbox(app)) == 2
 
 

@@ -84,6 +84,17 @@ def test_finance_refuses_a_supplier_without_an_account_and_the_invoice_says_why(
     assert names[-1] == ev.INVOICE_POSTING_REJECTED
     assert trial_balance(app.in_process_finance().receiver.store).journals == 0
 
+    # Finance sets the supplier up; the invoice is released again (a new match version) and
+    # this time it is posted. (An invoice whose posting is live is never posted twice.)
+    with app.db.transaction() as s:
+        s.execute(update(t.SupplierRow).values(finance_ref="V10041"))
+        app.ctx._reference = None
+    record_matched_standin(app.ctx, [invoice], version=2)
+    app.drain()
+    posting = posting_of(app.ctx, invoice)
+    assert posting is not None and (posting["version"], posting["state"]) == (2, "posted")
+    assert trial_balance(app.in_process_finance().receiver.store).journals == 1
+
 
 def test_the_export_adapter_writes_csv_and_schema_valid_xml_on_its_own(
     make_app: Any, sqlite_url: str, tmp_path: Path
