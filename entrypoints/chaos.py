@@ -180,7 +180,15 @@ class Chaos:
     faults: Counter[str] = field(default_factory=Counter)
 
     def _run(self, argv: list[str]) -> None:
-        subprocess.run(argv, check=True, capture_output=True, timeout=120)
+        """A service command, tried again (a start must not be skipped and leave it down)."""
+        for attempt in range(5):
+            try:
+                subprocess.run(argv, check=True, capture_output=True, timeout=120)
+                return
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                print(f"chaos: {' '.join(argv)} failed ({exc}); again", file=sys.stderr)
+                time.sleep(2 * (attempt + 1))
+        raise SystemExit(f"chaos: {' '.join(argv)} kept failing; the service may be down")
 
     def inject(self) -> None:
         kind = self.rng.choice(
