@@ -40,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/procure bench requisitions
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache procure.db procure-demo.db
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache procure.db procure-demo.db procure-demo-finance.db finance.db

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from entrypoints import render
+from entrypoints import cli_finance, render
 from procure.errors import ProcureError, ValidationFailed
 
 app = typer.Typer(no_args_is_help=True, help="Electronic procurement: requisitions to orders.")
@@ -39,6 +39,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(invoice_app, name="invoice")
+app.add_typer(cli_finance.finance_app, name="finance")
+app.command("relay")(cli_finance.relay)
+bench_app.command("posting")(cli_finance.bench_posting)
+app.command("chaos")(cli_finance.chaos)
 
 T = TypeVar("T")
 AsUser = Annotated[str, typer.Option("--as", help="Who is acting (a person id).")]

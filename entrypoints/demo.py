@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from connectors.finance.settings import FinanceSettings
 from procure.domain.approval import Decision
 from procure.domain.requisition import RequisitionDraft, RequisitionLine
 from procure.errors import NotAllowed
@@ -44,6 +45,8 @@ class Story:
     notes: list[str] = field(default_factory=list)
     checks: list[tuple[str, bool]] = field(default_factory=list)
     invoices: list[tuple[str, Any]] = field(default_factory=list)
+    postings: list[dict[str, Any]] = field(default_factory=list)
+    trial_balance: Any = None
 
     def submit(
         self,
@@ -317,6 +320,31 @@ def run_story(story: Story) -> None:
         and any(f["rule"] == "BR-CO-16" for f in story.invoices[4][1].findings),
     )
     s.check("the invoice sent twice is recognised as a duplicate", status[5] == "duplicate")
+    post_accepted_invoices(story)
+
+
+def post_accepted_invoices(story: Story) -> None:
+    """Accepted invoices go to finance: matched (by the stand-in until matching lands), queued
+    in the outbox with the match, drained in-process into finance's receiver and ledger."""
+    from connectors.finance.ledger import trial_balance
+    from entrypoints.matching_standin import record_matched_standin
+    from procure.services.posting import posting_of
+
+    app, s = story.app, story
+    accepted = [r.id for _, r in story.invoices if r.status == "accepted"]
+    record_matched_standin(app.ctx, accepted)  # STAND-IN: the lead replaces this with matching
+    app.drain()
+    story.postings = [p for p in (posting_of(app.ctx, i) for i in accepted) if p]
+    s.check(
+        "accepted invoices and the credit note are posted to finance and acknowledged",
+        len(story.postings) == len(accepted) == 4
+        and all(p["state"] == "posted" for p in story.postings),
+    )
+    story.trial_balance = trial_balance(app.in_process_finance().receiver.store)
+    s.check(
+        "finance's trial balance balances",
+        story.trial_balance.balanced and story.trial_balance.journals == 4,
+    )
 
 
 def summary(story: Story) -> str:
@@ -375,6 +403,18 @@ def summary(story: Story) -> str:
             if r.duplicate_of:
                 line += f" (duplicate of {r.duplicate_of[:8]}…)"
             out.append(line)
+    if story.postings:
+        out.append("")
+        out.append(f"Posted to finance: {len(story.postings)} (outbox → receiver → ledger)")
+        for p in story.postings:
+            out.append(
+                f"  {p['state']:<9} {p['finance_document_number'] or '-':<11} "
+                f"{p['kind']:<12} {p['invoice_number']:<14} £{p['gross_total']:>10}"
+            )
+    if story.trial_balance is not None:
+        out.append("")
+        out.extend(f"  {ln}" for ln in story.trial_balance.render().splitlines())
+        out.append("")
     failed = [w for w, ok in story.checks if not ok]
     out.append(f"Checks: {len(story.checks) - len(failed)} of {len(story.checks)} as expected")
     out.extend(f"  FAILED: {w}" for w in failed)
@@ -394,9 +434,16 @@ def run_demo(database: str = "procure-demo.db") -> int:
     path = Path(database)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    finance_path = Path(f"{path.with_suffix('')}-finance.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{finance_path}{suffix}").unlink(missing_ok=True)
     settings = Settings(database_url=f"sqlite:///{path}", broker_url="embedded")
     clock = DemoClock()
-    app = bootstrap(settings, clock=clock)
+    app = bootstrap(
+        settings,
+        clock=clock,
+        finance_settings=FinanceSettings(database_url=f"sqlite:///{finance_path}"),
+    )
     try:
         load_reference_data(app.ctx, load_council(None), source="sample")
         story = Story(app, clock)

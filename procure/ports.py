@@ -28,3 +28,20 @@ class NullDispatcher:
 
     def __call__(self, events: Sequence[Event]) -> None:
         return None
+
+
+class OutboundMessage(Protocol):
+    """What a publisher needs of an outbox row."""
+
+    message_id: str
+    idempotency_key: str
+    message_type: str
+    routing_key: str
+    payload: str
+
+
+class Publisher(Protocol):
+    """Sends outbox messages and returns, per message, None when the far side has it (a
+    publisher confirm, or the in-process receiver's commit) or the error that stopped it."""
+
+    def publish(self, messages: Sequence[OutboundMessage]) -> list[str | None]: ...

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     inbox_scan_seconds: int = Field(default=10, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    posting_resend_after_seconds: int = Field(
+        default=300, ge=1, description="Postings finance has not acknowledged are sent again."
+    )
+    outbox_retention_days: int = Field(
+        default=7, ge=0, description="Acknowledged outbox rows are deleted after this long."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from procure.contracts import ReceiptIn, RequisitionIn
+from procure.messages import Acknowledgement, PostingMessage
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,7 +26,34 @@ def receipt_v1() -> dict[str, Any]:
     return schema
 
 
-GENERATED = {("requisition", "v1"): requisition_v1, ("goods-receipt", "v1"): receipt_v1}
+def posting_v1() -> dict[str, Any]:
+    schema = PostingMessage.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "urn:procure:schema:ap-invoice-posting:v1"
+    schema["description"] = (
+        "An accounts-payable invoice posting from procure to finance. Amounts are decimal "
+        "strings with two decimals; the idempotency_key is the same for every send of one effect."
+    )
+    return schema
+
+
+def posting_ack_v1() -> dict[str, Any]:
+    schema = Acknowledgement.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "urn:procure:schema:ap-posting-ack:v1"
+    schema["description"] = (
+        "Finance's acknowledgement of one posting: posted with the finance document number, "
+        "or rejected with a reason."
+    )
+    return schema
+
+
+GENERATED = {
+    ("requisition", "v1"): requisition_v1,
+    ("goods-receipt", "v1"): receipt_v1,
+    ("ap-invoice-posting", "v1"): posting_v1,
+    ("ap-posting-ack", "v1"): posting_ack_v1,
+}
 
 
 def render(schema: dict[str, Any]) -> str:

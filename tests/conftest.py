@@ -114,7 +114,7 @@ AppFactory = Callable[..., Any]
 
 
 @pytest.fixture
-def make_app(clock: FakeClock) -> Iterator[AppFactory]:
+def make_app(clock: FakeClock, tmp_path: Path) -> Iterator[AppFactory]:
     """Build the real app (composition root) on a database and broker, with the fake clock."""
     from procure.reference.council_file import load_council
     from procure.services.admin import load_reference_data
@@ -123,9 +123,19 @@ def make_app(clock: FakeClock) -> Iterator[AppFactory]:
 
     apps: list[Any] = []
 
-    def factory(database_url: str, broker_url: str = "embedded", **overrides: Any) -> Any:
+    from connectors.finance.settings import FinanceSettings
+
+    def factory(
+        database_url: str,
+        broker_url: str = "embedded",
+        finance_url: str | None = None,
+        **overrides: Any,
+    ) -> Any:
         settings = Settings(database_url=database_url, broker_url=broker_url, **overrides)
-        app = bootstrap(settings, migrate_schema=False, clock=clock)
+        finance = FinanceSettings(
+            database_url=finance_url or f"sqlite:///{tmp_path / f'finance-{len(apps)}.db'}"
+        )
+        app = bootstrap(settings, migrate_schema=False, clock=clock, finance_settings=finance)
         migrate.upgrade(app.db.engine)
         load_reference_data(app.ctx, load_council(None), source="sample")
         apps.append(app)

@@ -15,18 +15,23 @@ from typing import Any
 
 import dramatiq
 
+from connectors.finance.runtime import build_receiver
+from connectors.finance.settings import FinanceSettings
 from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.reference.policy_file import load_policy
 from procure.services import matching
 from procure.services.context import ServiceContext
 from procure.services.matching_inputs import load_match_policy
+from procure.services.outbox import has_due_outbox
+from procure.services.posting import posting_handler
 from procure.settings import Settings
 from procure.store import migrate
 from procure.store.database import Database, make_engine
 from workers import actors as actor_module
 from workers.actors import QUEUE, Actors, send_pending
 from workers.broker import is_embedded, make_broker
+from workers.finance_embedded import InProcessFinance, drain_outbox
 
 log = logging.getLogger("procure.bootstrap")
 
@@ -63,6 +68,8 @@ class App:
     actors: Actors
     worker: dramatiq.Worker | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    finance_settings: FinanceSettings | None = None
+    _finance: InProcessFinance | None = None
 
     @property
     def embedded(self) -> bool:
@@ -97,6 +104,21 @@ class App:
             self.worker.join()
             if not any(self.broker.queues[q].qsize() for q in self.broker.queues):
                 break
+        self.post_to_finance()
+
+    def in_process_finance(self) -> InProcessFinance:
+        """Embedded only: finance's receiver in this process (built on first use)."""
+        if self._finance is None:
+            self._finance = InProcessFinance(
+                build_receiver(self.finance_settings or FinanceSettings())
+            )
+        return self._finance
+
+    def post_to_finance(self) -> int:
+        """Embedded only: drain the outbox into the in-process receiver; returns how many."""
+        if not self.embedded or not has_due_outbox(self.ctx):
+            return 0
+        return drain_outbox(self.ctx, self.in_process_finance())
 
     def close(self) -> None:
         if self.worker is not None:
@@ -104,12 +126,20 @@ class App:
             self.worker = None
         self.broker.close()
         self.db.dispose()
+        if self._finance is not None:
+            self._finance.receiver.store.dispose()
+
+
+def subscribe_posting(ctx: ServiceContext) -> None:
+    """Matched (or released) invoices are queued for finance in the match's own transaction."""
+    ctx.subscribe(ev.INVOICE_MATCHED, posting_handler(ctx))
 
 
 def bootstrap(
     settings: Settings | None = None,
     *,
     migrate_schema: bool | None = None,
+    finance_settings: FinanceSettings | None = None,
     **ctx_overrides: Any,
 ) -> App:
     settings = settings or Settings()
@@ -123,6 +153,14 @@ def bootstrap(
     ctx_overrides.setdefault("match_policy", load_match_policy(settings.policy_file))
     ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
     ctx.subscribe(ev.INVOICE_POSTING_REJECTED, matching.on_posting_rejected(ctx))
+    subscribe_posting(ctx)
     actors = actor_module.register(broker, ctx)
     ctx.dispatch = ActorDispatcher(actors)
-    return App(settings=settings, db=db, ctx=ctx, broker=broker, actors=actors)
+    return App(
+        settings=settings,
+        db=db,
+        ctx=ctx,
+        broker=broker,
+        actors=actors,
+        finance_settings=finance_settings,
+    )

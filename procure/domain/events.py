@@ -71,3 +71,9 @@ INVOICE_MATCH_REVERSED = "InvoiceMatchReversed"
 # entity_type "match_exception": the exception queue's tasks.
 MATCH_EXCEPTION_OPENED = "MatchExceptionOpened"
 MATCH_EXCEPTION_RESOLVED = "MatchExceptionResolved"
+
+# Posting. InvoicePostingQueued: entity_id the invoice_document id, data {"idempotency_key",
+# "version", "net_total", "vat_total", "gross_total"}; InvoicePosted: data {"idempotency_key",
+# "finance_document_number"}. (InvoicePostingRejected above also carries "idempotency_key".)
+INVOICE_POSTING_QUEUED = "InvoicePostingQueued"
+INVOICE_POSTED = "InvoicePosted"

@@ -375,5 +375,56 @@ class MatchExceptionRow(SQLModel, table=True):
     resolved_at: datetime | None = None
     approval_task_id: str | None = Field(default=None, max_length=36)
 
+# -- Posting -----------------------------------------------------------------------------------
+class PostingRow(SQLModel, table=True):
+    """One posting of a matched invoice to finance (per invoice and match version).
+
+    ``state``: pending → published → posted | rejected (``procure.domain.posting``)."""
+
+    __tablename__ = "posting"
+    __table_args__ = (Index("ix_posting_invoice_version", "invoice_id", "version", unique=True),)
+    id: str = Field(primary_key=True, max_length=36)
+    invoice_id: str = Field(max_length=36)
+    version: int
+    idempotency_key: str = Field(max_length=120, unique=True)
+    state: str = Field(index=True, max_length=16)
+    kind: str = Field(max_length=16)
+    supplier_id: str | None = Field(default=None, max_length=32)
+    invoice_number: str | None = None
+    currency: str = Field(max_length=3)
+    net_total: Decimal = _money()
+    vat_total: Decimal = _money()
+    gross_total: Decimal = _money()
+    created_at: datetime
+    updated_at: datetime
+    finance_document_number: str | None = Field(default=None, max_length=64)
+    reason: str | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message waiting to be published (the transactional outbox).
+
+    Claimed with ``FOR UPDATE SKIP LOCKED`` where ``published_at`` is null and
+    ``next_attempt_at`` has come; ``acknowledged_at`` set when the far side answered; settled
+    rows are deleted after the retention period."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "published_at", "next_attempt_at"),)
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    message_id: str = Field(max_length=36)
+    idempotency_key: str = Field(max_length=120, index=True)
+    message_type: str = Field(max_length=64)
+    routing_key: str = Field(max_length=64)
+    payload: str
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime
+    published_at: datetime | None = None
+    acknowledged_at: datetime | None = Field(default=None, index=True)
+    last_error: str | None = None
+
 
 metadata = SQLModel.metadata

@@ -23,5 +23,8 @@ def test_the_demo_orders_escalates_refuses_and_receives(
     assert "anti-splitting" in out
     assert "Supplier invoices received: 6" in out
     assert "[BR-CO-16]" in out
+    assert "Posted to finance: 4" in out
+    assert out.count("  posted    AP0000000") == 4
+    assert "Trial balance (4 journals)" in out and "  balanced" in out
     checks = [ln for ln in out.splitlines() if ln.startswith("Checks: ")]
-    assert checks == ["Checks: 11 of 11 as expected"], out
+    assert checks == ["Checks: 13 of 13 as expected"], out

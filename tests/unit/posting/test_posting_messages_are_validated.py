@@ -1,0 +1,102 @@
+"""The posting and acknowledgement messages refuse what their schema refuses, naming it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import schemas
+from procure.messages import MessageRefused, parse_ack, parse_posting
+
+
+def posting(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "invoice_id": "inv-1",
+        "version": 1,
+        "document_type": "invoice",
+        "supplier": {
+            "id": "SUP-0002",
+            "name": "Castle Office Supplies Ltd",
+            "vat_number": "GB123456789",
+            "finance_reference": "V10041",
+        },
+        "invoice_number": "COS-1",
+        "issue_date": "2026-12-01",
+        "tax_point_date": None,
+        "due_date": "2026-12-31",
+        "currency": "GBP",
+        "purchase_orders": ["PO-2026-000001"],
+        "preceding_invoice": None,
+        "lines": [
+            {
+                "line_no": 1,
+                "cost_centre": "CC-FAC",
+                "gl_code": "4010",
+                "vat_code": "S",
+                "net_amount": "215.00",
+                "vat_amount": "43.00",
+                "description": "paper",
+                "purchase_order": "PO-2026-000001",
+            }
+        ],
+        "control_totals": {
+            "line_count": 1,
+            "net_total": "215.00",
+            "vat_total": "43.00",
+            "gross_total": "258.00",
+            "amount_due": "258.00",
+        },
+    }
+    msg: dict[str, Any] = {
+        "message_id": "m-1",
+        "idempotency_key": "ap.post:inv-1:1",
+        "correlation_id": "inv-1",
+        "occurred_at": "2026-12-01T09:00:00Z",
+        "message_type": "ap.invoice.posting",
+        "schema_version": "1",
+        "body": body,
+    }
+    msg.update(changes)
+    return msg
+
+
+def test_a_good_posting_is_read() -> None:
+    msg = parse_posting(json.dumps(posting()).encode())
+    assert msg.body.control_totals.gross_total == "258.00"
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"{not json", "not JSON"),
+        (json.dumps(posting(schema_version="2")).encode(), "unknown schema_version '2'"),
+        (json.dumps(posting(message_type="x")).encode(), "message_type 'x'"),
+        (json.dumps(posting(extra=1)).encode(), "extra"),
+    ],
+)
+def test_a_bad_posting_is_refused_saying_why(data: bytes, says: str) -> None:
+    with pytest.raises(MessageRefused, match=says):
+        parse_posting(data)
+
+
+def test_an_amount_as_a_json_number_is_refused() -> None:
+    msg = posting()
+    msg["body"]["lines"][0]["net_amount"] = 215.0
+    with pytest.raises(MessageRefused, match=r"body\.lines\.0\.net_amount"):
+        parse_posting(json.dumps(msg).encode())
+
+
+def test_an_ack_is_not_a_posting() -> None:
+    with pytest.raises(MessageRefused, match=r"expected ap\.invoice\.posting\.ack"):
+        parse_ack(json.dumps(posting()).encode())
+
+
+def test_the_published_schema_requires_the_envelope_and_decimal_strings() -> None:
+    schema = schemas.load("ap-invoice-posting", "v1")
+    assert {"message_id", "idempotency_key", "message_type", "schema_version"} <= set(
+        schema["required"]
+    )
+    line = schema["$defs"]["GLLine"]["properties"]
+    assert line["vat_amount"]["type"] == "string" and "pattern" in line["vat_amount"]
