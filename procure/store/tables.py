@@ -375,6 +375,7 @@ class MatchExceptionRow(SQLModel, table=True):
     resolved_at: datetime | None = None
     approval_task_id: str | None = Field(default=None, max_length=36)
 
+
 # -- Posting -----------------------------------------------------------------------------------
 class PostingRow(SQLModel, table=True):
     """One posting of a matched invoice to finance (per invoice and match version).
