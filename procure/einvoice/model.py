@@ -411,6 +411,11 @@ class Invoice(Frozen):
     """BG-25 invoice lines."""
     code_uses: tuple[CodeUse, ...] = ()
     """Every currencyID / unitCode / schemeID / listID / mimeCode attribute as written."""
+    unreadable: tuple[str, ...] = ()
+    """Where a value was written (non-blank) but could not be read, as canonical locations
+    (``issue_date``, ``lines[2].net_amount``): the field is ``None`` and a fatal
+    ``PROCURE-PARSE-01`` finding names the text. The Schematron counts such a value as present,
+    so the "shall have" rules (BR-03, BR-12…) do not also report it missing."""
     findings: tuple[Finding, ...] = ()
     """Parser and validation findings (rule id, severity, message, location)."""
 

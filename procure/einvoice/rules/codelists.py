@@ -15,7 +15,8 @@ a document without a recorded syntax path (``xlsx``) is checked on the canonical
 Values are compared as ``normalize-space`` does (trimmed), VATEX codes also ignoring case
 (``upper-case``), MIME codes as written (the Schematron compares them with ``=``). An absent
 code holds: the rule that needs it reports it. Codes the canonical model does not keep (a
-second payment means, an empty element, a non-130 referenced document's scheme) are not seen.
+second payment means, an empty element other than an object identifier (BT-18, BT-128, kept
+empty with its scheme), a non-130 referenced document's scheme) are not seen.
 
 Imports: the standard library, the canonical model, the generated lists, the rules registry.
 """
