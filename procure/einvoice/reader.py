@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
+from procure.einvoice.collector import collector_paused
 from procure.einvoice.errors import UnsupportedDocument
 from procure.einvoice.model import Finding, Invoice
 from procure.einvoice.validate import validate
@@ -53,6 +54,11 @@ def _refused(data: bytes, syntax: Syntax | None, rule: str, message: str) -> Rea
 def read_document(
     data: bytes, *, filename: str | None = None, limits: Limits = Limits()
 ) -> ReadOutcome:
+    with collector_paused():
+        return _read(data, filename, limits)
+
+
+def _read(data: bytes, filename: str | None, limits: Limits) -> ReadOutcome:
     digest = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm")):
         from procure.einvoice.xlsx import parse_xlsx
