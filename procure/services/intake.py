@@ -295,7 +295,7 @@ def _decide(
             "currency": doc.currency if doc else None,
             "payable": payable,
             "order_reference": doc.order_reference if doc else None,
-            "canonical": doc.model_dump(mode="json") if doc else None,
+            "canonical": repo.JsonText(doc.model_dump_json()) if doc else None,
             "findings": findings,
         }
     )
