@@ -34,6 +34,12 @@ NS_EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents
 PARSE_RULE = "PROCURE-PARSE-01"
 CODE_ATTRIBUTES = frozenset({"currencyID", "unitCode", "schemeID", "listID", "mimeCode"})
 
+_CODE_ATTRIBUTES = etree.XPath(
+    "descendant-or-self::*/@*["
+    + " or ".join(f"name()='{name}'" for name in sorted(CODE_ATTRIBUTES))
+    + "]"
+)
+"""The code attributes without a namespace (``name()`` has no prefix), in document order."""
 _PREFIXES = {NS_CAC: "cac", NS_CBC: "cbc", NS_EXT: "ext"}
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?")
@@ -173,14 +179,13 @@ class Reader:
         return steps
 
     def code_uses(self) -> list[dict[str, str]]:
-        """Every currencyID / unitCode / schemeID / listID / mimeCode at or below the base."""
-        uses = []
-        for el in self.base.iter(etree.Element):  # cheaper than an XPath for every attribute
-            if el.keys():
-                for name, value in cast("list[tuple[str, str]]", el.items()):
-                    if name in CODE_ATTRIBUTES:
-                        uses.append({"attribute": name, "value": value, "location": self.where(el)})
-        return uses
+        """Every currencyID / unitCode / schemeID / listID / mimeCode at or below the base, in
+        document order (one compiled XPath selects the attributes, in C)."""
+        where = self.where
+        return [
+            {"attribute": a.attrname, "value": str(a), "location": where(a.getparent())}
+            for a in cast("list[Any]", _CODE_ATTRIBUTES(self.base))
+        ]
 
     def forget_locations(self) -> None:
         """Drop the memoised paths (and the element proxies they keep alive)."""
