@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     inbox_scan_seconds: int = Field(default=10, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    schematron_dir: Path | None = Field(
+        default=None,
+        description="Strict mode: the CEN EN 16931 validation artefacts (the en16931-cen folder, "
+        "or one holding it); when set, XML invoices are also checked by the official compiled "
+        "Schematron with saxonche (pip install 'procure[strict]').",
+    )
 
     @field_validator("database_url")
     @classmethod

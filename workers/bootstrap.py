@@ -114,6 +114,10 @@ def bootstrap(
     if migrate_schema if migrate_schema is not None else not settings.uses_postgres:
         migrate.upgrade(db.engine)
     ctx_overrides.setdefault("max_document_bytes", settings.max_upload_bytes)
+    if settings.schematron_dir is not None and "schematron" not in ctx_overrides:
+        from procure.einvoice.schematron import OfficialSchematron
+
+        ctx_overrides["schematron"] = OfficialSchematron.at(settings.schematron_dir)
     ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
     actors = actor_module.register(broker, ctx)
     ctx.dispatch = ActorDispatcher(actors)
