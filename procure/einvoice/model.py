@@ -322,7 +322,8 @@ class DocumentReference(Frozen):
 
 class CodeUse(Frozen):
     """A code attribute as written in the source (currencyID, unitCode, schemeID, mimeCode),
-    kept so the code-list rules (BR-CL-*) can check every occurrence."""
+    kept so the code-list rules (BR-CL-*) can check every occurrence; in CII also each
+    ``ram:ReferenceTypeCode`` element (``attribute="ReferenceTypeCode"``, for BR-CL-07)."""
 
     attribute: str
     value: str

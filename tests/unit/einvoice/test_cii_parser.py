@@ -320,6 +320,30 @@ def test_an_issue_date_written_in_format_102_but_unreadable_is_not_missing_for_b
     assert bool(run_rules(doc, ["BR-03"])) is br_03
 
 
+@pytest.mark.parametrize(("code", "fires"), [("ABZ", False), (" XXA ", True), ("ABZ (2)", True)])
+def test_every_reference_type_code_is_checked_by_br_cl_07(code: str, fires: bool) -> None:
+    # The CII binding's BR-CL-07 has the context ram:ReferenceTypeCode: every one, here on a
+    # supporting document (type 916) that is not the invoiced object (BT-18).
+    doc = parse_cii(
+        parse_xml(
+            cii(
+                "<ram:ApplicableHeaderTradeAgreement><ram:AdditionalReferencedDocument>"
+                "<ram:IssuerAssignedID>T-1</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>"
+                f"<ram:ReferenceTypeCode>{code}</ram:ReferenceTypeCode>"
+                "</ram:AdditionalReferencedDocument></ram:ApplicableHeaderTradeAgreement>"
+            )
+        )
+    )
+    assert doc.invoiced_object is None
+    found = run_rules(doc, ["BR-CL-07"])
+    assert bool(found) is fires
+    if fires:
+        assert found[0].location == (
+            "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/"
+            "ram:ApplicableHeaderTradeAgreement/ram:AdditionalReferencedDocument/ram:ReferenceTypeCode"
+        )
+
+
 def test_a_processing_instruction_inside_a_value_does_not_cut_it_short() -> None:
     data = cii("").replace(
         b"<ram:ID>INV-1</ram:ID>", b"<ram:ID><?xmute mutator='x'?>INV-1</ram:ID>"
