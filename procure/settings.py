@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "Schematron with saxonche (pip install 'procure[strict]').",
     )
 
+    @field_validator("schematron_dir", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        """``PROCURE_SCHEMATRON_DIR=`` (empty) switches strict mode off, as unset does."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

@@ -87,3 +87,22 @@ def test_strict_mode_without_the_artefacts_is_a_configuration_error_naming_the_p
 ) -> None:
     with pytest.raises(ConfigurationError, match=str(tmp_path)):
         OfficialSchematron.at(tmp_path)
+
+
+def test_invoice_parse_runs_strict_mode_when_the_artefacts_are_configured(
+    official: OfficialSchematron,
+) -> None:
+    from typer.testing import CliRunner
+
+    from entrypoints.cli import app
+
+    path = CORPUS / "kosit-xrechnung-config/test/cen-unit-test/cii-cii-sr-461-bt-7-cardinality-test.xml"  # fmt: skip
+    runner = CliRunner()
+    plain = runner.invoke(app, ["invoice", "parse", str(path)], env={"PROCURE_SCHEMATRON_DIR": ""})
+    strict = runner.invoke(
+        app, ["invoice", "parse", str(path)], env={"PROCURE_SCHEMATRON_DIR": str(CORPUS)}
+    )
+
+    assert plain.exit_code == 0, plain.output
+    assert strict.exit_code == 1
+    assert "fatal [CII-SR-461]" in strict.output and SOURCE_NOTE in strict.output
