@@ -1,6 +1,7 @@
 """``procure bench intake``: how fast documents come in, beside the floors that bound it.
 
-Figures (each the median of ``runs`` after a warm-up, anchors measured in the same run):
+Figures (each the median of ``runs`` after a warm-up, anchors measured in the same run,
+alternately with their figure, see ``paired``):
 - intake_documents_per_second: parse + validate + canonical model over the corpus's valid UBL
   and CII documents, beside ``lxml_floor_documents_per_second`` (lxml parse plus compiled XPath
   extraction of 25 key fields: 20 header fields and 5 per line);
@@ -134,6 +135,24 @@ def corpus_documents(corpus: Path) -> list[bytes]:
     ]
 
 
+def paired(
+    anchor: Callable[[], Any], fn: Callable[[], Any], runs: int
+) -> tuple[list[float], list[float]]:
+    """Seconds per run of the anchor and of the figure, measured alternately (anchor, figure,
+    anchor, figure…) after a warm-up of each: on a shared machine whose load drifts, both see
+    the same moments, so their ratio compares like with like."""
+    anchor()
+    fn()
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):
+        for fn_, out in ((anchor, a), (fn, b)):
+            start = time.perf_counter()
+            fn_()
+            out.append(time.perf_counter() - start)
+    return a, b
+
+
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     fn()  # warm-up
     samples = []
@@ -149,8 +168,10 @@ def main(*, runs: int, corpus: Path, postgres: bool) -> None:
 
     docs = corpus_documents(corpus)
     n = len(docs)
-    floor = [n / s for s in timed(lambda: [lxml_floor(d) for d in docs], runs)]
-    intake = [n / s for s in timed(lambda: [read_document(d) for d in docs], runs)]
+    floor_s, intake_s = paired(
+        lambda: [lxml_floor(d) for d in docs], lambda: [read_document(d) for d in docs], runs
+    )
+    floor, intake = [n / s for s in floor_s], [n / s for s in intake_s]
     emit(figure("lxml_floor_documents_per_second", floor, "documents/s"))
     emit(
         figure(
@@ -166,8 +187,8 @@ def main(*, runs: int, corpus: Path, postgres: bool) -> None:
     from procure.einvoice.ubl_writer import render_ubl
 
     big = render_ubl(synthetic_invoice(10_000, seed=1))
-    big_floor = [10_000 / s for s in timed(lambda: lxml_floor(big), runs)]
-    big_intake = [10_000 / s for s in timed(lambda: read_document(big), runs)]
+    big_floor_s, big_intake_s = paired(lambda: lxml_floor(big), lambda: read_document(big), runs)
+    big_floor, big_intake = [10_000 / s for s in big_floor_s], [10_000 / s for s in big_intake_s]
     emit(figure("lxml_floor_lines_per_second", big_floor, "lines/s"))
     emit(
         figure(
@@ -182,8 +203,12 @@ def main(*, runs: int, corpus: Path, postgres: bool) -> None:
     workbook = _workbook(10_000)
     from procure.einvoice.xlsx import parse_xlsx
 
-    opx = [10_000 / s for s in timed(lambda: _openpyxl_rows(workbook), runs)]
-    ours = [10_000 / s for s in timed(lambda: parse_xlsx(workbook, max_bytes=50_000_000), runs)]
+    opx_s, ours_s = paired(
+        lambda: _openpyxl_rows(workbook),
+        lambda: parse_xlsx(workbook, max_bytes=50_000_000),
+        runs,
+    )
+    opx, ours = [10_000 / s for s in opx_s], [10_000 / s for s in ours_s]
     emit(figure("openpyxl_read_only_rows_per_second", opx, "rows/s"))
     emit(
         figure(

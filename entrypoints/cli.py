@@ -348,9 +348,13 @@ def invoice_parse(file: Path, as_json: JsonOut = False) -> None:
     """Parse and validate one document; exit 0 if accepted, 1 if rejected (findings on stderr)."""
     from procure.einvoice.json_view import outcome_json
     from procure.einvoice.reader import read_document
+    from procure.einvoice.schematron import OfficialSchematron
+    from procure.settings import Settings
 
     try:
-        outcome = read_document(_read_upload(file), filename=file.name)
+        where = Settings().schematron_dir
+        strict = OfficialSchematron.at(where) if where is not None else None
+        outcome = read_document(_read_upload(file), filename=file.name, strict=strict)
     except (OSError, ProcureError) as exc:
         typer.echo(f"error: {file}: {exc}", err=True)
         raise typer.Exit(2) from None

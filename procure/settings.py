@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(
         default=7, ge=0, description="Acknowledged outbox rows are deleted after this long."
     )
+    schematron_dir: Path | None = Field(
+        default=None,
+        description="Strict mode: the CEN EN 16931 validation artefacts (the en16931-cen folder, "
+        "or one holding it); when set, XML invoices are also checked by the official compiled "
+        "Schematron with saxonche (pip install 'procure[strict]').",
+    )
+
+    @field_validator("schematron_dir", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        """``PROCURE_SCHEMATRON_DIR=`` (empty) switches strict mode off, as unset does."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod

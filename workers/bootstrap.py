@@ -151,6 +151,10 @@ def bootstrap(
         migrate.upgrade(db.engine)
     ctx_overrides.setdefault("max_document_bytes", settings.max_upload_bytes)
     ctx_overrides.setdefault("match_policy", load_match_policy(settings.policy_file))
+    if settings.schematron_dir is not None and "schematron" not in ctx_overrides:
+        from procure.einvoice.schematron import OfficialSchematron
+
+        ctx_overrides["schematron"] = OfficialSchematron.at(settings.schematron_dir)
     ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
     ctx.subscribe(ev.INVOICE_POSTING_REJECTED, matching.on_posting_rejected(ctx))
     subscribe_posting(ctx)

@@ -47,6 +47,7 @@ from procure.einvoice.cii_parts import (
     normalise_vat,
     party,
     party_ids,
+    raw_text,
     tax_registration,
     text,
     texts,
@@ -100,6 +101,7 @@ def parse_cii(root: Element) -> Invoice:
     )
     lines = tuple(r.line(el) for el in every(transaction, "IncludedSupplyChainTradeLineItem"))
     totals = _totals(r, settlement, currency, tax_currency)
+    issue_date, unreadable = _issue_date(r, first(exchanged, "IssueDateTime"))
     return Invoice(
         kind="credit_note" if type_code in CREDIT_NOTE_TYPE_CODES else "invoice",
         syntax="cii",
@@ -110,7 +112,7 @@ def parse_cii(root: Element) -> Invoice:
             first(context, "BusinessProcessSpecifiedDocumentContextParameter"), "ID"
         ),
         number=text(exchanged, "ID"),
-        issue_date=r.date(first(exchanged, "IssueDateTime"), "BT-2 invoice issue date"),
+        issue_date=issue_date,
         type_code=type_code,
         currency=currency,
         tax_currency=tax_currency,
@@ -173,8 +175,21 @@ def parse_cii(root: Element) -> Invoice:
         supporting_documents=_supporting_documents(documents),
         lines=lines,
         code_uses=tuple(code_uses(root)),
+        unreadable=unreadable,
         findings=tuple(r.findings),
     )
+
+
+def _issue_date(r: Reader, wrapper: Element | None) -> tuple[dt.date | None, tuple[str, ...]]:
+    """BT-2, and whether it was written but unreadable: BR-03 asks only for non-blank text in
+    a ``udt:DateTimeString`` of format 102, so such a date is there for BR-03 (and
+    ``PROCURE-PARSE-01`` says what is wrong with it)."""
+    issue_date = r.date(wrapper, "BT-2 invoice issue date")
+    if issue_date is None and wrapper is not None:
+        inner = next((c for c in wrapper if c.tag.__class__ is str), None)
+        if inner is not None and inner.get("format") == "102" and raw_text(inner).strip():
+            return None, ("issue_date",)
+    return issue_date, ()
 
 
 def _check_document(root: Element) -> None:

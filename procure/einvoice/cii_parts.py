@@ -154,9 +154,14 @@ def _step(tag: str) -> str:
     return step
 
 
+_REFERENCE_TYPE_CODE = f"{{{NS_RAM}}}ReferenceTypeCode"
+
+
 def code_uses(root: Element) -> list[CodeUse]:
     """Every currencyID / unitCode / schemeID / listID / mimeCode attribute, in document order,
-    with the XPath of its element below ``root``."""
+    with the XPath of its element below ``root``; and every ``ram:ReferenceTypeCode`` element
+    (attribute ``ReferenceTypeCode``): the CII binding of BR-CL-07 checks each one, not only
+    the scheme of BT-18 / BT-128 that the model keeps."""
     paths: dict[Element, str] = {root: "/" + _step(root.tag)}
     steps: dict[Element, dict[Element, str]] = {}
 
@@ -178,6 +183,10 @@ def code_uses(root: Element) -> list[CodeUse]:
 
     uses = []
     for el in root.iter(etree.Element):  # in Python: cheaper than an XPath with predicates
+        if el.tag == _REFERENCE_TYPE_CODE:  # BR-CL-07 checks each, whatever its document
+            uses.append(
+                CodeUse(attribute="ReferenceTypeCode", value=raw_text(el), location=where(el))
+            )
         if el.keys():
             for name in CODE_ATTRIBUTES:
                 value = el.get(name)

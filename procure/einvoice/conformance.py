@@ -13,7 +13,8 @@ least one. Rules we have not registered are counted apart.
 
 ``KNOWN_DISAGREEMENTS`` lists the tests of the core, cohesion and decimal rules where our
 answer differs from the test set, each with the reason: the canonical model or a reader cannot
-carry what the fragment tests. Nothing else is excused.
+carry what the fragment tests. It is empty today: every assertion agrees. Nothing is excused
+that is not listed there.
 
 Imports: lxml, ``xml_safety``, the UBL and CII readers, the rule registry.
 """
@@ -66,18 +67,7 @@ _EXPECTATIONS: dict[str, Expectation] = {
     "warning": "warning",
 }
 
-_UBL_DISAGREEMENTS = {
-    "BR-03.xml#1": (
-        "the fragment's issue date is '123': the Schematron asks only for non-blank text; our "
-        "reader keeps BT-2 as a date, reports '123' as unreadable (PROCURE-PARSE-01), and BT-2 "
-        "is absent: BR-03 fires where the test expects success"
-    ),
-}
-KNOWN_DISAGREEMENTS: dict[str, str] = {
-    f"{test_set}/{test}": why
-    for test_set in ("Invoice-unit-UBL", "CreditNote-unit-UBL")
-    for test, why in _UBL_DISAGREEMENTS.items()
-}
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 """Test key (``set/file.xml#n``) → why our answer differs. Keep it short and true."""
 
 

@@ -21,9 +21,6 @@ from procure.einvoice.reader import read_document
 # rules CII-SR-*/CII-DT-*), or the official run itself failed: EN 16931 rules alone cannot
 # reproduce those verdicts. Each entry says why.
 OUTSIDE_EN16931 = {
-    "horstoeko-zugferd/issues/xml_issue_268.xml": "BR-CL-07 on an empty scheme id the model does "
-    "not keep; CII-DT-018/024 are CII syntax rules",
-    "horstoeko-zugferd/issues/xml_issue_268_extended.xml": "as xml_issue_268.xml",
     "kosit-xrechnung-config/test/cen-unit-test/cii-cii-sr-461-bt-7-cardinality-test.xml": "CII-SR-461 is a CII syntax cardinality rule",
     "kosit-xrechnung-config/test/cen-unit-test/cii-cii-sr-462-bt-8-cardinality-test.xml": "CII-SR-462 is a CII syntax cardinality rule; BR-CL-06 fires on a second BT-8 code "
     "the model does not keep",

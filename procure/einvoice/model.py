@@ -322,7 +322,8 @@ class DocumentReference(Frozen):
 
 class CodeUse(Frozen):
     """A code attribute as written in the source (currencyID, unitCode, schemeID, mimeCode),
-    kept so the code-list rules (BR-CL-*) can check every occurrence."""
+    kept so the code-list rules (BR-CL-*) can check every occurrence; in CII also each
+    ``ram:ReferenceTypeCode`` element (``attribute="ReferenceTypeCode"``, for BR-CL-07)."""
 
     attribute: str
     value: str
@@ -411,6 +412,11 @@ class Invoice(Frozen):
     """BG-25 invoice lines."""
     code_uses: tuple[CodeUse, ...] = ()
     """Every currencyID / unitCode / schemeID / listID / mimeCode attribute as written."""
+    unreadable: tuple[str, ...] = ()
+    """Where a value was written (non-blank) but could not be read, as canonical locations
+    (``issue_date``, ``lines[2].net_amount``): the field is ``None`` and a fatal
+    ``PROCURE-PARSE-01`` finding names the text. The Schematron counts such a value as present,
+    so the "shall have" rules (BR-03, BR-12…) do not also report it missing."""
     findings: tuple[Finding, ...] = ()
     """Parser and validation findings (rule id, severity, message, location)."""
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from procure.einvoice.collector import collector_paused
 from procure.einvoice.errors import UnsupportedDocument
 from procure.einvoice.model import Finding, Invoice
-from procure.einvoice.validate import validate
+from procure.einvoice.validate import validate, with_findings
 from procure.einvoice.xml_safety import Limits, XmlRejected, namespace, parse_xml
+
+if TYPE_CHECKING:
+    from procure.einvoice.schematron import OfficialSchematron
 
 UBL_NAMESPACES = {
     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -51,7 +55,20 @@ def _refused(data: bytes, syntax: Syntax | None, rule: str, message: str) -> Rea
 
 
 def read_document(
-    data: bytes, *, filename: str | None = None, limits: Limits = Limits()
+    data: bytes,
+    *,
+    filename: str | None = None,
+    limits: Limits = Limits(),
+    strict: OfficialSchematron | None = None,
+) -> ReadOutcome:
+    """``strict``: also run the official Schematron on an XML document and add what it finds
+    that our rules do not report (see ``procure.einvoice.schematron``)."""
+    with collector_paused():
+        return _read(data, filename, limits, strict)
+
+
+def _read(
+    data: bytes, filename: str | None, limits: Limits, strict: OfficialSchematron | None
 ) -> ReadOutcome:
     digest = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm")):
@@ -88,4 +105,8 @@ def read_document(
     except UnsupportedDocument as exc:
         return _refused(data, None, f"PROCURE-DOC-{exc.code}", exc.message)
     checked = validate(doc)
+    if strict is not None and syntax != "xlsx":
+        extra = strict.missed(root, syntax, checked.findings)
+        if extra:
+            checked = with_findings(checked, [*checked.findings, *extra])
     return ReadOutcome(digest, len(data), syntax, checked, checked.findings)

@@ -8,7 +8,10 @@ terms that need more than "this element holds that BT" are settled in the ``_fin
 
 It is lenient: a fragment with three elements parses, and what is absent is ``None`` or ``()``.
 Values that are present but unreadable become ``None`` plus a fatal ``PROCURE-PARSE-01``
-finding; whether the document is acceptable is for the rules, not the parser.
+finding, and their location goes into ``Invoice.unreadable`` so that the "shall have" rules,
+which (like the Schematron) see text there, do not also call them missing; whether the
+document is acceptable is for the rules, not the parser. An object identifier (BT-18, BT-128)
+written empty but with a scheme is kept with an empty value, so BR-CL-07 can judge the scheme.
 
 Choices where the binding leaves room: BT-110 is the TaxTotal/TaxAmount in the document
 currency and BT-111 the one in the tax currency (without currencyIDs, the first TaxTotal is
@@ -57,6 +60,7 @@ from procure.einvoice.ubl_parts import (
     requires,
     text,
     texts,
+    unreadable_locations,
 )
 
 __all__ = ["NS_CREDIT_NOTE", "NS_INVOICE", "parse_ubl"]
@@ -89,8 +93,11 @@ def _finish_line(r: Reader, el: etree._Element, found: Out) -> None:
     notes = found.pop("_notes", None)
     found["note"] = "\n".join(notes) if notes else None
     for ref in found.pop("_documents", ()):  # BT-128: the reference typed 130 (or untyped)
-        if ref.get("type_code") in (None, "130") and "id" in ref:
-            found["object_id"] = ref["id"]
+        number = ref.get("id")
+        if number is None or (not number["value"] and ref.get("type_code") != "130"):
+            continue  # an empty ID counts (for its scheme, BR-CL-07) only when typed 130
+        if ref.get("type_code") in (None, "130"):
+            found["object_id"] = number
             break
     entries = found.pop("_allowance_charges", ())
     found["allowances"] = [e for e in entries if not e["is_charge"]]
@@ -211,7 +218,8 @@ LINE: Spec = {
     cac.InvoicePeriod: one("period", {cbc.StartDate: date("start"), cbc.EndDate: date("end")}),
     cac.OrderLineReference: flat({cbc.LineID: text("order_line_reference")}),
     cac.DocumentReference: each(
-        "_documents", {cbc.ID: ident("id"), cbc.DocumentTypeCode: text("type_code")}
+        "_documents",
+        {cbc.ID: ident("id", keep_scheme=True), cbc.DocumentTypeCode: text("type_code")},
     ),
     cac.AllowanceCharge: each("_allowance_charges", LINE_ALLOWANCE_CHARGE, _charge_indicator),
     cac.Item: flat(ITEM),
@@ -258,7 +266,7 @@ DOCUMENT: Spec = {
     cac.AdditionalDocumentReference: each(
         "_additional_documents",
         {
-            cbc.ID: ident("id"),
+            cbc.ID: ident("id", keep_scheme=True),
             cbc.DocumentTypeCode: text("type_code"),
             cbc.DocumentDescription: text("description"),
             cac.Attachment: flat(
@@ -332,6 +340,9 @@ def parse_ubl(root: etree._Element) -> Invoice:
     _finish_payment(doc, is_credit_note=kind == "credit_note")
     _finish_tax(doc)
     doc["code_uses"] = r.code_uses()
+    if r.unreadable:
+        doc["unreadable"] = unreadable_locations(doc, r.unreadable)
+        r.unreadable.clear()
     r.forget_locations()
     doc["findings"] = r.findings
     return Invoice.model_validate(doc)
@@ -343,6 +354,8 @@ def _finish_references(doc: Out, *, is_credit_note: bool) -> None:
     for ref in doc.pop("_additional_documents", ()):
         type_code = ref.pop("type_code", None)
         number = ref.pop("id", None)
+        if number is not None and not number["value"] and type_code != "130":
+            number = None  # an empty ID is kept for its scheme only in BT-18 (BR-CL-07)
         if type_code == "130" and "invoiced_object" not in doc and number is not None:
             doc["invoiced_object"] = number
         elif type_code == "50" and is_credit_note and "project_reference" not in doc and number:

@@ -34,6 +34,12 @@ NS_EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents
 PARSE_RULE = "PROCURE-PARSE-01"
 CODE_ATTRIBUTES = frozenset({"currencyID", "unitCode", "schemeID", "listID", "mimeCode"})
 
+_CODE_ATTRIBUTES = etree.XPath(
+    "descendant-or-self::*/@*["
+    + " or ".join(f"name()='{name}'" for name in sorted(CODE_ATTRIBUTES))
+    + "]"
+)
+"""The code attributes without a namespace (``name()`` has no prefix), in document order."""
 _PREFIXES = {NS_CAC: "cac", NS_CBC: "cbc", NS_EXT: "ext"}
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?")
@@ -100,6 +106,8 @@ class Reader:
         """Aggregates to read, each with the dict to fill and its table (see ``read``)."""
         self.pending: list[tuple[Finish, etree._Element, Out, list[Out] | None]] = []
         """Finishing steps to run once the pass is over, with the list an entry sits in."""
+        self.unreadable: list[tuple[Out, str]] = []
+        """(dict, key) of every value written but unreadable (see ``unreadable_locations``)."""
         self._prefixes = {**{uri: p for p, uri in base.nsmap.items() if p}, **_PREFIXES}
         self._prefixes[etree.QName(base).namespace or ""] = ""  # the document's own: bare
         self._names: dict[Any, str] = {}
@@ -171,20 +179,25 @@ class Reader:
         return steps
 
     def code_uses(self) -> list[dict[str, str]]:
-        """Every currencyID / unitCode / schemeID / listID / mimeCode at or below the base."""
-        uses = []
-        for el in self.base.iter(etree.Element):  # cheaper than an XPath for every attribute
-            if el.keys():
-                for name, value in cast("list[tuple[str, str]]", el.items()):
-                    if name in CODE_ATTRIBUTES:
-                        uses.append({"attribute": name, "value": value, "location": self.where(el)})
-        return uses
+        """Every currencyID / unitCode / schemeID / listID / mimeCode at or below the base, in
+        document order (one compiled XPath selects the attributes, in C)."""
+        where = self.where
+        return [
+            {"attribute": a.attrname, "value": str(a), "location": where(a.getparent())}
+            for a in cast("list[Any]", _CODE_ATTRIBUTES(self.base))
+        ]
 
     def forget_locations(self) -> None:
         """Drop the memoised paths (and the element proxies they keep alive)."""
         self._paths = {self.base: self.base_path}
         self._steps.clear()
         self._trees.clear()
+
+    def written_but_unreadable(self, el: etree._Element, out: Out, key: str) -> None:
+        """Note a value whose text is there (not blank) but did not read: present for the
+        Schematron's "shall have" tests, unreadable for us (``bad`` has said why)."""
+        if (el.text or "").strip():
+            self.unreadable.append((out, key))
 
     def bad(self, el: etree._Element, message: str) -> None:
         self.findings.append(
@@ -312,7 +325,9 @@ def decimal(key: str, attribute_as: tuple[str, str] | None = None) -> Handler:
 
     def handle(r: Reader, el: etree._Element, out: Out) -> None:
         if key not in out:
-            out[key] = r.decimal(el)
+            value = out[key] = r.decimal(el)
+            if value is None:
+                r.written_but_unreadable(el, out, key)
             if attribute_as is not None:
                 out[attribute_as[1]] = attribute(el, attribute_as[0])
 
@@ -322,19 +337,28 @@ def decimal(key: str, attribute_as: tuple[str, str] | None = None) -> Handler:
 def date(key: str) -> Handler:
     def handle(r: Reader, el: etree._Element, out: Out) -> None:
         if key not in out:
-            out[key] = r.date(el)
+            value = out[key] = r.date(el)
+            if value is None:
+                r.written_but_unreadable(el, out, key)
 
     return handle
 
 
-def ident(key: str, scheme: str = "schemeID", *, many: bool = False) -> Handler:
-    """An identifier with its scheme attribute, as an ``Identifier``-shaped dict."""
+def ident(
+    key: str, scheme: str = "schemeID", *, many: bool = False, keep_scheme: bool = False
+) -> Handler:
+    """An identifier with its scheme attribute, as an ``Identifier``-shaped dict. Without a
+    value it is absent, unless ``keep_scheme`` and a scheme is written: then it is kept with
+    an empty value, so that the code-list rule on the scheme (BR-CL-07) can judge it."""
 
     def handle(r: Reader, el: etree._Element, out: Out) -> None:
         if many or key not in out:
             value = text_of(el)
+            found_scheme = attribute(el, scheme)
+            if value is None and keep_scheme and found_scheme is not None:
+                value = ""
             if value is not None:
-                found = {"value": value, "scheme": attribute(el, scheme)}
+                found = {"value": value, "scheme": found_scheme}
                 if many:
                     out.setdefault(key, []).append(found)
                 else:
@@ -418,6 +442,34 @@ def requires(key: str) -> Finish:
         return True
 
     return finish
+
+
+def unreadable_locations(doc: Out, marks: list[tuple[Out, str]]) -> list[str]:
+    """The canonical locations (``lines[2].net_amount``) of the marked (dict, key) pairs in
+    the finished document tree, counting list items from 1 as the rules do. A mark whose dict
+    a finishing step replaced is not found and left out: its rule then reports the value
+    missing as well, which errs on the side of saying more."""
+    wanted: dict[int, list[str]] = {}
+    for out, key in marks:
+        wanted.setdefault(id(out), []).append(key)
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        path, here = stack.pop()
+        if isinstance(here, dict):
+            for key in wanted.get(id(here), ()):
+                if here.get(key) is None:
+                    found.append(f"{path}.{key}" if path else key)
+            for key, value in here.items():
+                if isinstance(value, (dict, list)) and not key.startswith("_"):
+                    stack.append((f"{path}.{key}" if path else key, value))
+        else:
+            stack.extend(
+                (f"{path}[{n}]", item)
+                for n, item in enumerate(here, start=1)
+                if isinstance(item, (dict, list))
+            )
+    return sorted(found)
 
 
 # -- parties: BG-4 seller, BG-7 buyer, BG-10 payee, BG-11 tax representative -------------

@@ -7,7 +7,7 @@ an official rule makes it fatal).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -46,9 +46,15 @@ def _vat_check_digits(doc: Invoice) -> Iterator[Finding]:
             )
 
 
+_ORDER = {"fatal": 0, "warning": 1, "information": 2}
+
+
+def with_findings(doc: Invoice, findings: Iterable[Finding]) -> Invoice:
+    """The same document with exactly these findings, fatal first, then by rule and place."""
+    ordered = sorted(findings, key=lambda f: (_ORDER[f.severity], f.rule, f.location or ""))
+    return doc.model_copy(update={"findings": tuple(ordered)})
+
+
 def validate(doc: Invoice) -> Invoice:
     """The same document with parser findings, rule findings and procure's checks attached."""
-    findings = [*doc.findings, *run_rules(doc), *_vat_check_digits(doc)]
-    order = {"fatal": 0, "warning": 1, "information": 2}
-    findings.sort(key=lambda f: (order[f.severity], f.rule, f.location or ""))
-    return doc.model_copy(update={"findings": tuple(findings)})
+    return with_findings(doc, [*doc.findings, *run_rules(doc), *_vat_check_digits(doc)])

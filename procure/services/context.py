@@ -18,6 +18,7 @@ from procure.domain.events import Event
 from procure.domain.policy import ApprovalPolicy
 from procure.domain.reference import Organisation, ReferenceData
 from procure.matching.policy import MatchPolicy, default_match_policy
+from procure.einvoice.schematron import OfficialSchematron
 from procure.ports import Clock, EventDispatcher, IdFactory, NullDispatcher
 from procure.store import repository as repo
 from procure.store.database import Database
@@ -65,6 +66,8 @@ class ServiceContext:
     dispatch: EventDispatcher = field(default_factory=NullDispatcher)
     council: Organisation = field(default_factory=Organisation)
     max_document_bytes: int = 20 * 1024 * 1024
+    schematron: OfficialSchematron | None = None
+    """Strict mode for invoice intake (``PROCURE_SCHEMATRON_DIR``): the official Schematron too."""
     calendar: WorkingCalendar = field(
         default_factory=lambda: england_and_wales_calendar(range(2020, 2041))
     )

@@ -169,7 +169,10 @@ def ingest_many(
     """Read every document, then store the batch in one transaction with three lookups and
     bulk writes (COPY on PostgreSQL), whatever the batch size."""
     limits = limits or Limits(max_bytes=ctx.max_document_bytes)
-    outcomes = [read_document(r.data, filename=r.filename, limits=limits) for r in received]
+    outcomes = [
+        read_document(r.data, filename=r.filename, limits=limits, strict=ctx.schematron)
+        for r in received
+    ]
     with ctx.unit() as u:
         ref = ctx.reference(u.session)
         outcomes = [complete_spreadsheet(o, ref, ctx.council) for o in outcomes]
@@ -286,7 +289,7 @@ def _decide(
             "currency": doc.currency if doc else None,
             "payable": payable,
             "order_reference": doc.order_reference if doc else None,
-            "canonical": doc.model_dump(mode="json") if doc else None,
+            "canonical": repo.JsonText(doc.model_dump_json()) if doc else None,
             "findings": findings,
         }
     )

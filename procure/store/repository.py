@@ -39,14 +39,24 @@ REFERENCE_TABLES: tuple[type[Any], ...] = (
 )
 
 
+class JsonText(str):
+    """A JSON column's value already serialised (e.g. by pydantic's ``model_dump_json``), for
+    ``bulk_insert`` to pass through instead of encoding a dict again."""
+
+
 def bulk_insert(session: Session, table: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows: COPY on PostgreSQL (one stream, no per-row statement), executemany
-    elsewhere. Rows are plain column → value dicts; JSON columns are serialised here."""
+    elsewhere. Rows are plain column → value dicts; JSON columns are serialised here, unless
+    the value is ``JsonText`` (serialised already)."""
     if not rows:
         return
     core = table.__table__
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), list(rows))
+        decoded = [
+            {c: json.loads(v) if isinstance(v, JsonText) else v for c, v in row.items()}
+            for row in rows
+        ]
+        session.execute(insert(table), decoded)
         return
     columns = list(rows[0])
     json_columns = {c.name for c in core.columns if isinstance(c.type, JSON)}
@@ -58,8 +68,11 @@ def bulk_insert(session: Session, table: type[Any], rows: Sequence[dict[str, Any
         for row in rows:
             copy.write_row(
                 [
-                    json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                    json.dumps(v)
+                    if c in json_columns and v is not None and not isinstance(v, JsonText)
+                    else v
                     for c in columns
+                    for v in (row[c],)
                 ]
             )
 

@@ -131,3 +131,16 @@ def test_an_oversize_file_in_the_inbox_is_quarantined_not_read_whole(
     assert (inbox / "quarantine" / "huge.xml").stat().st_size == len(base_example) * 50
     sha = intake.invoice_view(council.ctx, result.id)["sha256"]
     assert len(intake.original_bytes(council.ctx, sha) or b"") == 1_001
+
+
+def test_strict_intake_quarantines_what_only_the_official_schematron_rejects(
+    make_app: Any, database_url: str
+) -> None:
+    path = CORPUS / "kosit-xrechnung-config/test/cen-unit-test/cii-cii-sr-461-bt-7-cardinality-test.xml"  # fmt: skip
+    require("the conformance corpus", path.exists(), str(path))
+    strict = make_app(database_url, schematron_dir=CORPUS)
+
+    result = intake.ingest(strict.ctx, path.read_bytes(), filename=path.name)
+
+    assert result.status == "rejected"
+    assert "CII-SR-461" in {f["rule"] for f in result.findings}

@@ -9,13 +9,15 @@ Codes written as element values are checked on the canonical fields. Codes writt
 attributes (currencyID, schemeID, listID, unitCode, mimeCode) are checked on every occurrence
 the parser recorded in ``Invoice.code_uses``, each found by its element the way the syntax's
 Schematron rule finds it (BR-CL-03: UBL every amount's currencyID, CII ``TaxTotalAmount`` only;
-BR-CL-11: UBL ``PartyLegalEntity/CompanyID``, CII every ``ram:ID`` outside a tax registration);
+BR-CL-11: UBL ``PartyLegalEntity/CompanyID``, CII every ``ram:ID`` outside a tax registration;
+BR-CL-07: UBL the scheme of BT-18 / BT-128, CII every ``ram:ReferenceTypeCode`` element);
 a document without a recorded syntax path (``xlsx``) is checked on the canonical fields.
 
 Values are compared as ``normalize-space`` does (trimmed), VATEX codes also ignoring case
 (``upper-case``), MIME codes as written (the Schematron compares them with ``=``). An absent
 code holds: the rule that needs it reports it. Codes the canonical model does not keep (a
-second payment means, an empty element, a non-130 referenced document's scheme) are not seen.
+second payment means, an empty element other than an object identifier (BT-18, BT-128, kept
+empty with its scheme), a non-130 referenced document's scheme) are not seen.
 
 Imports: the standard library, the canonical model, the generated lists, the rules registry.
 """
@@ -88,6 +90,10 @@ def _tax_point_code(doc: Invoice) -> Iterator[Violation]:
 
 @rule("BR-CL-07", "fatal", "Object identifier identification scheme identifier MUST be coded using a restriction of UNTDID 1153.")  # fmt: skip
 def _object_scheme(doc: Invoice) -> Iterator[Violation]:
+    if doc.syntax == "cii" and doc.code_uses:  # CII: every ram:ReferenceTypeCode, as written
+        uses = code_uses_of(doc, "ReferenceTypeCode")
+        yield from _breaches(((u.value, u.location) for u in uses), cl.OBJECT_SCHEME_CODES, "Reference type code")  # fmt: skip
+        return
     found = [(_scheme(doc.invoiced_object), "invoiced_object.scheme (BT-18-1)")]
     found += [(_scheme(ln.object_id), f"lines[{n}].object_id.scheme (BT-128-1)") for n, ln in enumerate(doc.lines, 1)]  # fmt: skip
     yield from _breaches(found, cl.OBJECT_SCHEME_CODES, "Object identifier scheme")

@@ -230,9 +230,13 @@ def select(doc: Invoice, path: str, test: Callable[[Any], bool]) -> Iterator[tup
 
 
 def missing_at(doc: Invoice, path: str) -> Iterator[Location]:
-    """Where the value at ``path`` is ``missing``."""
+    """Where the value at ``path`` is ``missing``: not where a value was written but could not
+    be read (``Invoice.unreadable``): the Schematron sees text there, and the reader's
+    ``PROCURE-PARSE-01`` finding already says what is wrong with it."""
+    unreadable = doc.unreadable
     for where, _ in select(doc, path, missing):
-        yield where
+        if not unreadable or str(where) not in unreadable:
+            yield where
 
 
 def lines(doc: Invoice) -> Iterator[tuple[Location, InvoiceLine]]:

@@ -18,6 +18,7 @@ from lxml import etree
 from procure.einvoice.cii import parse_cii
 from procure.einvoice.errors import UnsupportedDocument
 from procure.einvoice.model import Invoice
+from procure.einvoice.rules import run_rules
 from procure.einvoice.xml_safety import parse_xml
 from tests.conftest import CORPUS, require
 
@@ -299,6 +300,48 @@ def test_a_date_not_in_format_102_is_none_with_a_fatal_finding() -> None:
     assert doc.issue_date is None
     assert [f.rule for f in doc.findings] == ["PROCURE-PARSE-01"]
     assert "BT-2" in doc.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("written", "unreadable", "br_03"),
+    [
+        ('format="102">2026-01-15<', ("issue_date",), False),  # there, but unreadable
+        ('format="610">202601<', (), True),  # BR-03 asks for format 102
+        ('format="102"> <', (), True),  # blank
+    ],
+)
+def test_an_issue_date_written_in_format_102_but_unreadable_is_not_missing_for_br_03(
+    written: str, unreadable: tuple[str, ...], br_03: bool
+) -> None:
+    data = cii("").replace(b'format="102">20260115<', written.encode())
+    doc = parse_cii(parse_xml(data))
+    assert doc.issue_date is None and doc.unreadable == unreadable
+    assert doc.rejected or br_03
+    assert bool(run_rules(doc, ["BR-03"])) is br_03
+
+
+@pytest.mark.parametrize(("code", "fires"), [("ABZ", False), (" XXA ", True), ("ABZ (2)", True)])
+def test_every_reference_type_code_is_checked_by_br_cl_07(code: str, fires: bool) -> None:
+    # The CII binding's BR-CL-07 has the context ram:ReferenceTypeCode: every one, here on a
+    # supporting document (type 916) that is not the invoiced object (BT-18).
+    doc = parse_cii(
+        parse_xml(
+            cii(
+                "<ram:ApplicableHeaderTradeAgreement><ram:AdditionalReferencedDocument>"
+                "<ram:IssuerAssignedID>T-1</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>"
+                f"<ram:ReferenceTypeCode>{code}</ram:ReferenceTypeCode>"
+                "</ram:AdditionalReferencedDocument></ram:ApplicableHeaderTradeAgreement>"
+            )
+        )
+    )
+    assert doc.invoiced_object is None
+    found = run_rules(doc, ["BR-CL-07"])
+    assert bool(found) is fires
+    if fires:
+        assert found[0].location == (
+            "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/"
+            "ram:ApplicableHeaderTradeAgreement/ram:AdditionalReferencedDocument/ram:ReferenceTypeCode"
+        )
 
 
 def test_a_processing_instruction_inside_a_value_does_not_cut_it_short() -> None:

@@ -18,6 +18,7 @@ from lxml import etree
 
 from procure.einvoice.errors import UnsupportedDocument
 from procure.einvoice.model import Identifier, Invoice
+from procure.einvoice.rules import run_rules
 from procure.einvoice.ubl import NS_CREDIT_NOTE, NS_INVOICE, parse_ubl
 from procure.einvoice.xml_safety import parse_xml
 from tests.conftest import CORPUS, require
@@ -407,6 +408,60 @@ def test_an_unreadable_date_is_none_with_a_finding(written: str) -> None:
     (finding,) = doc.findings
     assert finding.location == "/Invoice/cbc:IssueDate"
     assert "YYYY-MM-DD" in finding.message
+
+
+def test_an_unreadable_issue_date_is_reported_unreadable_not_missing() -> None:
+    # CEN test set BR-03 #1: "123" is text, so the Schematron holds BR-03; ours says what is wrong.
+    doc = ubl("<cbc:IssueDate>123</cbc:IssueDate>")
+
+    assert doc.issue_date is None and doc.unreadable == ("issue_date",)
+    assert [(f.rule, f.location) for f in doc.findings] == [
+        ("PROCURE-PARSE-01", "/Invoice/cbc:IssueDate")
+    ]
+    assert run_rules(doc, ["BR-03"]) == []
+    assert doc.rejected
+
+
+@pytest.mark.parametrize("body", ["", "<cbc:IssueDate> </cbc:IssueDate>"])
+def test_an_absent_or_blank_issue_date_is_missing_for_br_03(body: str) -> None:
+    doc = ubl(body)
+    assert doc.unreadable == ()
+    assert [f.location for f in run_rules(doc, ["BR-03"])] == ["issue_date (BT-2)"]
+
+
+def test_an_unreadable_line_amount_is_located_and_not_also_reported_missing() -> None:
+    doc = ubl(
+        "<cac:InvoiceLine><cbc:ID>1</cbc:ID></cac:InvoiceLine><cac:InvoiceLine><cbc:ID>2</cbc:ID>"
+        '<cbc:LineExtensionAmount currencyID="GBP">1,000.00</cbc:LineExtensionAmount>'
+        "</cac:InvoiceLine>"
+    )
+    assert doc.unreadable == ("lines[2].net_amount",)
+    assert [f.location for f in run_rules(doc, ["BR-24"])] == ["lines[1].net_amount (BT-131)"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "scheme", "fires"),
+    [
+        ('<cbc:ID schemeID="XXA"/><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>', "XXA", True),
+        ('<cbc:ID schemeID="ABF"/><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>', "ABF", False),
+        ('<cbc:ID schemeID="XXA"/>', None, False),
+    ],
+)
+def test_an_empty_object_identifier_keeps_its_scheme_for_br_cl_07(
+    reference: str, scheme: str | None, fires: bool
+) -> None:
+    # CEN test set BR-CL-07 #3 / #5 / #6: only a reference typed 130 is the object identifier.
+    header = ubl(f"<cac:AdditionalDocumentReference>{reference}</cac:AdditionalDocumentReference>")
+    line = ubl(
+        "<cac:InvoiceLine><cbc:ID>1</cbc:ID>"
+        f"<cac:DocumentReference>{reference}</cac:DocumentReference></cac:InvoiceLine>"
+    )
+
+    expected = None if scheme is None else Identifier(value="", scheme=scheme)
+    assert header.invoiced_object == expected
+    assert line.lines[0].object_id == expected
+    assert bool(run_rules(header, ["BR-CL-07"])) is fires
+    assert bool(run_rules(line, ["BR-CL-07"])) is fires
 
 
 def test_a_date_with_an_xs_date_time_zone_is_read_as_the_calendar_date() -> None:
