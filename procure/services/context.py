@@ -17,8 +17,8 @@ from procure.domain.calendar import WorkingCalendar, england_and_wales_calendar
 from procure.domain.events import Event
 from procure.domain.policy import ApprovalPolicy
 from procure.domain.reference import Organisation, ReferenceData
-from procure.matching.policy import MatchPolicy, default_match_policy
 from procure.einvoice.schematron import OfficialSchematron
+from procure.matching.policy import MatchPolicy, default_match_policy
 from procure.ports import Clock, EventDispatcher, IdFactory, NullDispatcher
 from procure.store import repository as repo
 from procure.store.database import Database
