@@ -17,7 +17,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from entrypoints import render
+from entrypoints import render, render_matching
+from entrypoints.cli_exceptions import exceptions_app
 from procure.errors import ProcureError, ValidationFailed
 
 app = typer.Typer(no_args_is_help=True, help="Electronic procurement: requisitions to orders.")
@@ -39,6 +40,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(invoice_app, name="invoice")
+app.add_typer(exceptions_app, name="exceptions")
 
 T = TypeVar("T")
 AsUser = Annotated[str, typer.Option("--as", help="Who is acting (a person id).")]
@@ -403,12 +405,14 @@ def invoice_ingest(
 
 @invoice_app.command("show")
 def invoice_show(document_id: str, as_json: JsonOut = False) -> None:
-    """A received document: status, findings, and its events."""
+    """A received document: status, findings, its match decision line by line, its events."""
     from procure.services.intake import invoice_view
+    from procure.services.matching_views import match_view
 
     with _app(as_json, drain=False) as a:
         view = invoice_view(a.ctx, document_id)
-    _emit(view, as_json, lambda v: json.dumps(v, indent=2, default=str))
+        view["matching"] = match_view(a.ctx, view["id"])
+    _emit(view, as_json, render_matching.invoice)
 
 
 @invoice_app.command("quarantine")
