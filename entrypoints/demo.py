@@ -44,6 +44,8 @@ class Story:
     notes: list[str] = field(default_factory=list)
     checks: list[tuple[str, bool]] = field(default_factory=list)
     invoices: list[tuple[str, Any]] = field(default_factory=list)
+    matched: list[tuple[str, str]] = field(default_factory=list)
+    held: dict[str, list[str]] = field(default_factory=dict)
 
     def submit(
         self,
@@ -293,6 +295,8 @@ def run_story(story: Story) -> None:
     orders.record_receipt(app.ctx, po, [(1, "4")], by="s.jones", note="balance")
     po_ict = s.status("ict")["purchase_order"]["number"]
     orders.record_receipt(app.ctx, po_ict, [(1, "1"), (2, "2")], by="s.jones")
+    po_chairs = s.status("chairs")["purchase_order"]["number"]
+    orders.record_receipt(app.ctx, po_chairs, [(1, "4")], by="o.reid")
     s.check(
         "stationery fully received in two deliveries",
         queries.order_view(app.ctx, po)["receipt_state"] == "fully_received",
@@ -317,6 +321,11 @@ def run_story(story: Story) -> None:
         and any(f["rule"] == "BR-CO-16" for f in story.invoices[4][1].findings),
     )
     s.check("the invoice sent twice is recognised as a duplicate", status[5] == "duplicate")
+
+    # Matching: the workers match each accepted invoice; finance works the exceptions.
+    from entrypoints.demo_matching import run_matching
+
+    run_matching(story)
 
 
 def summary(story: Story) -> str:
@@ -375,6 +384,9 @@ def summary(story: Story) -> str:
             if r.duplicate_of:
                 line += f" (duplicate of {r.duplicate_of[:8]}…)"
             out.append(line)
+    from entrypoints.demo_matching import summary_lines
+
+    out.extend(summary_lines(story))
     failed = [w for w, ok in story.checks if not ok]
     out.append(f"Checks: {len(story.checks) - len(failed)} of {len(story.checks)} as expected")
     out.extend(f"  FAILED: {w}" for w in failed)

@@ -1,4 +1,5 @@
-"""`make demo` runs the whole pipeline on the embedded default and checks its own outcomes."""
+"""`make demo` runs the whole pipeline on the embedded default and checks its own outcomes,
+matching and its exceptions included."""
 
 from __future__ import annotations
 
@@ -23,5 +24,10 @@ def test_the_demo_orders_escalates_refuses_and_receives(
     assert "anti-splitting" in out
     assert "Supplier invoices received: 6" in out
     assert "[BR-CO-16]" in out
+    assert "Invoice matching: 9 invoice(s) and credit note(s)" in out
+    assert "matched_within_tolerance" in out and "held for quantity_over_received" in out
+    for code in ("price_over_tolerance", "duplicate_invoice", "bank_details_changed"):
+        assert code in out
+    assert "Exceptions resolved by finance: 4" in out and "Exceptions still open: 0" in out
     checks = [ln for ln in out.splitlines() if ln.startswith("Checks: ")]
-    assert checks == ["Checks: 11 of 11 as expected"], out
+    assert checks == ["Checks: 18 of 18 as expected"], out
