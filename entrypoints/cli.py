@@ -501,6 +501,19 @@ def bench_intake(
     bench_main(runs=runs, corpus=corpus, postgres=postgres)
 
 
+@bench_app.command("matching")
+def bench_matching(
+    orders: Annotated[
+        int, typer.Option(help="Orders in the full book (10 invoice lines each)")
+    ] = 100_000,
+    runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 3,
+) -> None:
+    """Invoice lines/s matched by the engine in memory, and the time of 10x the data."""
+    from benchmarks.matching import main as bench_main
+
+    bench_main(orders=orders, runs=runs)
+
+
 def main() -> None:
     app()
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from procure.domain.money import money
+from procure.domain.money import PENNY, money
 from procure.matching import reasons as rc
 from procure.matching.lookup import unit_price_of
 from procure.matching.model import Action, Invoice, InvoiceLine, Order, OrderLine, Reason
@@ -37,13 +37,19 @@ class Context:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Position:
-    received: Decimal
-    billed: Decimal
-    """Billed before this invoice (credit notes and reversals subtracted)."""
-    receipts: tuple[tuple[date, Decimal], ...]
-    """(received_on, quantity) in date order; returns negative."""
+    """Where one PO line stands before this invoice (built by the engine, then only read)."""
+
+    __slots__ = ("billed", "latest", "receipts", "received")
+
+    def __init__(self) -> None:
+        self.received = ZERO
+        self.billed = ZERO
+        """Billed before this invoice (credit notes and reversals subtracted)."""
+        self.receipts: list[tuple[date, Decimal]] = []
+        """(received_on, quantity) as given; returns negative (sorted only for a date check)."""
+        self.latest: date | None = None
+        """The last date anything was received (None: nothing)."""
 
 
 def judge(rows: Sequence[ToleranceRule], variance: Decimal, base: Decimal) -> tuple[Action, str]:
@@ -70,8 +76,8 @@ def _signed(value: Decimal) -> str:
 def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) -> bool:
     """Unit, VAT rate, unit price and line amount of one line. False: the unit differs, so its
     quantities cannot be compared (nor enter the ledger)."""
-    where = f"PO {ol.po_number} line {ol.line_no}"
     if ln.unit_code != ol.unit_code:
+        where = _where(ol)
         out.append(
             Reason(
                 rc.UNIT_MISMATCH,
@@ -84,6 +90,7 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
         )
         return False
     if ln.vat_rate != ol.vat_rate:
+        where = _where(ol)
         out.append(
             Reason(
                 rc.VAT_MISMATCH,
@@ -103,6 +110,7 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
     price = unit_price_of(ln)
     variance = price - ol.unit_price
     if variance:
+        where = _where(ol)
         action, rule = judge(ctx.rules("unit_price", ol), variance, ol.unit_price)
         accepted = action == "accept"
         out.append(
@@ -124,9 +132,10 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
             )
         )
     quantity = abs(ln.quantity)
-    expected = money(quantity * ol.unit_price)
+    expected = (quantity * ol.unit_price).quantize(PENNY, ROUND_HALF_UP)
     variance = abs(ln.net_amount) - expected
     if variance:
+        where = _where(ol)
         action, rule = judge(ctx.rules("line_amount", ol), variance, expected)
         accepted = action == "accept"
         out.append(
@@ -160,71 +169,91 @@ def check_group(
     """Quantity (and receipt date) of the invoice lines on one PO line, checked together. Returns
     capped ledger quantities for lines whose over-quantity a tolerance row accepts (the ledger
     never holds more than was received / ordered)."""
-    invoiced = sum((abs(ln.quantity) for ln in group), ZERO)
-    where = f"PO {ol.po_number} line {ol.line_no}"
-    figures = {
-        "order_line": where,
+    invoiced = abs(group[0].quantity)
+    for ln in group[1:]:
+        invoiced += abs(ln.quantity)
+    billed = p.billed
+    if ctx.credit:
+        if invoiced > billed:
+            _add(out, group, Reason(
+                rc.CREDIT_OVER_BILLED, None,
+                f"The credit note credits {invoiced} on {_where(ol)} (lines {_ids(group)}), but "
+                f"only {billed} has been billed there.",
+                {**_figures(ol, p, invoiced), "variance": _signed(invoiced - billed),
+                 "tolerance": EXACT},
+                "hold",
+            ))  # fmt: skip
+        return {}
+    after = billed + invoiced
+    if ol.receipt_required:
+        if after > p.received or after > ol.quantity:
+            accepted = _quantity(ctx, ol, group, p, invoiced, out)
+            if accepted:
+                limit = p.received if p.received < ol.quantity else ol.quantity
+                return _caps(group, limit - billed)
+            return {}
+        if p.latest is not None and p.latest > ctx.invoice.issue_date:
+            _check_date(ctx, ol, group, p, after, out)
+    elif after > ol.quantity and _quantity(ctx, ol, group, p, invoiced, out):
+        return _caps(group, ol.quantity - billed)
+    return {}
+
+
+def _quantity(
+    ctx: Context,
+    ol: OrderLine,
+    group: list[InvoiceLine],
+    p: Position,
+    invoiced: Decimal,
+    out: dict[str, list[Reason]],
+) -> bool:
+    """The reason for billing more than received / ordered; True when a tolerance accepts it."""
+    billed = p.billed
+    open_received = p.received - billed
+    if ol.receipt_required and invoiced > open_received:
+        code = rc.NOT_YET_RECEIVED if open_received <= 0 else rc.QUANTITY_OVER_RECEIVED
+        variance, base = invoiced - open_received, open_received
+        said = (
+            f"nothing more has been received ({p.received} received, {billed} billed before)"
+            if open_received <= 0
+            else f"only {open_received} received and not yet billed"
+        )
+    else:
+        code = rc.QUANTITY_OVER_ORDERED
+        variance, base = billed + invoiced - ol.quantity, ol.quantity - billed
+        said = f"only {ol.quantity - billed} of the {ol.quantity} ordered is left to bill"
+    action: Action
+    if code == rc.NOT_YET_RECEIVED:
+        action, rule = "hold", "none: goods must be received before they are paid for"
+    else:
+        action, rule = judge(ctx.rules("quantity", ol), variance, base)
+    accepted = action == "accept"
+    _add(out, group, Reason(
+        rc.QUANTITY_VARIANCE if accepted else code, None,
+        f"{invoiced} is invoiced on {_where(ol)} (lines {_ids(group)}) but {said}"
+        + ("; within tolerance, so only what is open enters the ledger." if accepted else "."),
+        {**_figures(ol, p, invoiced), "variance": _signed(variance), "tolerance": rule},
+        action,
+    ))  # fmt: skip
+    return accepted
+
+
+def _where(ol: OrderLine) -> str:
+    return f"PO {ol.po_number} line {ol.line_no}"
+
+
+def _figures(ol: OrderLine, p: Position, invoiced: Decimal) -> dict[str, str]:
+    return {
+        "order_line": _where(ol),
         "ordered": str(ol.quantity),
         "received": str(p.received) if ol.receipt_required else "not needed (service)",
         "billed_before": str(p.billed),
         "invoiced": str(invoiced),
     }
-    ids = ", ".join(ln.id for ln in group)
-    if ctx.credit:
-        if invoiced > p.billed:
-            _add(out, group, Reason(
-                rc.CREDIT_OVER_BILLED, None,
-                f"The credit note credits {invoiced} on {where} (lines {ids}), but only "
-                f"{p.billed} has been billed there.",
-                {**figures, "variance": _signed(invoiced - p.billed), "tolerance": EXACT},
-                "hold",
-            ))  # fmt: skip
-        return {}
-    code: str | None = None
-    variance = base = ZERO
-    said = ""
-    if ol.receipt_required:
-        limit = p.received if p.received < ol.quantity else ol.quantity
-        open_received = p.received - p.billed
-        if invoiced > open_received:
-            code = rc.NOT_YET_RECEIVED if open_received <= 0 else rc.QUANTITY_OVER_RECEIVED
-            variance, base = invoiced - open_received, open_received
-            said = (
-                f"nothing more has been received ({p.received} received, {p.billed} billed before)"
-                if open_received <= 0
-                else f"only {open_received} received and not yet billed"
-            )
-        elif p.billed + invoiced > ol.quantity:
-            code = rc.QUANTITY_OVER_ORDERED
-            variance, base = p.billed + invoiced - ol.quantity, ol.quantity - p.billed
-            said = f"only {ol.quantity - p.billed} of the {ol.quantity} ordered is left to bill"
-        caps = _caps(group, limit - p.billed)
-    else:
-        limit = ol.quantity
-        if p.billed + invoiced > ol.quantity:
-            code = rc.QUANTITY_OVER_ORDERED
-            variance, base = p.billed + invoiced - ol.quantity, ol.quantity - p.billed
-            said = f"only {ol.quantity - p.billed} of the {ol.quantity} ordered is left to bill"
-        caps = _caps(group, limit - p.billed)
-    if code is not None:
-        if code == rc.NOT_YET_RECEIVED:
-            action: Action
-            action, rule = "hold", "none: goods must be received before they are paid for"
-        else:
-            action, rule = judge(ctx.rules("quantity", ol), variance, base)
-        accepted = action == "accept"
-        _add(out, group, Reason(
-            rc.QUANTITY_VARIANCE if accepted else code, None,
-            f"{invoiced} is invoiced on {where} (lines {ids}) but {said}"
-            + ("; within tolerance, so only what is open enters the ledger." if accepted else "."),
-            {**figures, "variance": _signed(variance), "tolerance": rule},
-            action,
-        ))  # fmt: skip
-        if accepted:
-            return caps
-    if ol.receipt_required and p.receipts:
-        _check_date(ctx, ol, group, p, p.billed + invoiced, out, figures)
-    return {}
+
+
+def _ids(group: list[InvoiceLine]) -> str:
+    return ", ".join(ln.id for ln in group)
 
 
 def _caps(group: list[InvoiceLine], room: Decimal) -> dict[str, Decimal]:
@@ -244,12 +273,11 @@ def _check_date(
     p: Position,
     needed: Decimal,
     out: dict[str, list[Reason]],
-    figures: dict[str, str],
 ) -> None:
     """Days the invoice is dated before the receipt that brought the quantity it bills."""
     total = ZERO
     arrived: date | None = None
-    for on, quantity in p.receipts:
+    for on, quantity in sorted(p.receipts):
         total += quantity
         arrived = on
         if total >= needed:
@@ -266,7 +294,7 @@ def _check_date(
         f"The invoice is dated {issued.isoformat()}, {days} days before the goods it bills on "
         f"{where} arrived ({arrived.isoformat()})"
         + (", within tolerance." if accepted else "."),
-        {**figures, "issue_date": issued.isoformat(), "received_on": arrived.isoformat(),
+        {**_figures(ol, p, needed - p.billed), "issue_date": issued.isoformat(), "received_on": arrived.isoformat(),
          "variance": f"{days} days", "tolerance": rule},
         action,
     ))  # fmt: skip

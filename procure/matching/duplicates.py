@@ -94,6 +94,8 @@ def bank_reasons(invoice: Invoice, supplier: SupplierRecord | None) -> list[Reas
     """``bank_details_changed`` when BT-84 is not an account on the supplier's record."""
     if invoice.payee_account is None or supplier is None:
         return []
+    if invoice.payee_account in supplier.bank_accounts:
+        return []
     paid_to = normalise_account(invoice.payee_account)
     on_record = {normalise_account(a) for a in supplier.bank_accounts}
     if paid_to in on_record:

@@ -12,7 +12,6 @@ only for a line whose BT-132 and seller item id both fail.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
 
 from procure.domain.distribution import DistributionLine
@@ -77,10 +76,11 @@ def decide(
             return billed
         return (p.received if p else ZERO) - billed if ol.receipt_required else ol.quantity - billed
 
-    index = OrderIndex.of(order)
+    index = OrderIndex(order)
     found: dict[str, LineFound] = {}
     groups: dict[int, list[InvoiceLine]] = {}
     line_reasons: dict[str, list[Reason]] = {}
+    matched_lines: list[tuple[InvoiceLine, OrderLine]] = []
     for ln in lines:
         hit = find_line(ln, index, policy, open_quantity)
         found[ln.id] = hit
@@ -91,26 +91,21 @@ def decide(
             continue
         if check_line(ctx, ln, hit.line, reasons):
             groups.setdefault(hit.line.line_no, []).append(ln)
+            matched_lines.append((ln, hit.line))
     caps: dict[str, Decimal] = {}
     for line_no, group in groups.items():
         ol = index.by_no[line_no]
         caps.update(check_group(ctx, ol, group, positions.get(line_no, _NOTHING), line_reasons))
-    checked = {ln.id for group in groups.values() for ln in group}
-    matched_lines: list[tuple[InvoiceLine, OrderLine]] = []
-    for ln in lines:
-        matched = found[ln.id].line
-        if matched is not None and ln.id in checked:
-            matched_lines.append((ln, matched))
     tail = check_invoice(ctx, matched_lines) if len(matched_lines) == len(lines) else []
     return _assemble(invoice, order, lines, found, line_reasons, positions, caps, head + tail)
 
 
-_NOTHING = Position(ZERO, ZERO, ())
+_NOTHING = Position()  # never changed: only lines without receipts or rows read it
 
 
-def _line_key(line: InvoiceLine) -> tuple[int, int, str]:
-    text = line.id.strip()
-    return (0, int(text), text) if text.isdigit() else (1, 0, text)
+def _line_key(line: InvoiceLine) -> tuple[int, str]:
+    """Shorter ids first, then alphabetical: 1, 2, 10 come in that order."""
+    return (len(line.id), line.id)
 
 
 def _positions(
@@ -119,20 +114,23 @@ def _positions(
     """Received (with receipt dates) and billed per line of ``order``, from receipts and the
     ledger; this invoice's own rows are left out so that deciding again gives the same answer."""
     number = order.number
-    received: dict[int, Decimal] = {}
-    dated: dict[int, list[tuple[date, Decimal]]] = {}
+    out: dict[int, Position] = {}
     for r in receipts:
         if r.po_number == number:
-            received[r.po_line_no] = received.get(r.po_line_no, ZERO) + r.quantity
-            dated.setdefault(r.po_line_no, []).append((r.received_on, r.quantity))
-    billed: dict[int, Decimal] = {}
+            p = out.get(r.po_line_no)
+            if p is None:
+                p = out[r.po_line_no] = Position()
+            p.received += r.quantity
+            p.receipts.append((r.received_on, r.quantity))
+            if p.latest is None or r.received_on > p.latest:
+                p.latest = r.received_on
     for e in ledger:
         if e.po_number == number and e.invoice_id != invoice_id:
-            billed[e.po_line_no] = billed.get(e.po_line_no, ZERO) + e.quantity
-    return {
-        no: Position(received.get(no, ZERO), billed.get(no, ZERO), tuple(sorted(dated.get(no, ()))))
-        for no in received.keys() | billed.keys()
-    }
+            p = out.get(e.po_line_no)
+            if p is None:
+                p = out[e.po_line_no] = Position()
+            p.billed += e.quantity
+    return out
 
 
 def _order_reasons(invoice: Invoice, order: Order) -> list[Reason]:
@@ -196,7 +194,6 @@ def _assemble(
     invoice_reasons: list[Reason],
 ) -> Decision:
     credit = invoice.kind == "credit_note"
-    sign = -1 if credit else 1
     decisions: list[LineDecision] = []
     entries: list[LedgerEntry] = []
     distribution: list[DistributionLine] = []
@@ -227,24 +224,30 @@ def _assemble(
             figures["description_score"] = hit.score
         decisions.append(
             LineDecision(
-                ln.id, order.number, ol.line_no, _outcome(reasons), tuple(reasons), figures
+                ln.id,
+                order.number,
+                ol.line_no,
+                _outcome(reasons) if reasons else "matched",
+                tuple(reasons),
+                figures,
             )
         )
         if ln.unit_code != ol.unit_code:
             continue  # quantities in another unit cannot enter the ledger
         quantity = abs(caps.get(ln.id, ln.quantity))
+        amount = abs(ln.net_amount)
+        variance = (
+            ZERO if price == ol.unit_price else money((price - ol.unit_price) * abs(ln.quantity))
+        )
+        if credit:
+            quantity, amount, variance = -quantity, -amount, -variance
+        # positional: id, invoice, invoice line, PO, PO line, quantity, amount, reverses, variance
         entries.append(
             LedgerEntry(
-                id=f"{invoice.id}:{ln.id}",
-                invoice_id=invoice.id,
-                invoice_line_id=ln.id,
-                po_number=order.number,
-                po_line_no=ol.line_no,
-                quantity=sign * quantity,
-                amount=sign * abs(ln.net_amount),
-                price_variance=sign * money((price - ol.unit_price) * abs(ln.quantity)),
+                f"{invoice.id}:{ln.id}", invoice.id, ln.id, order.number, ol.line_no,
+                quantity, amount, None, variance,
             )
-        )
+        )  # fmt: skip
         distribution.append(
             DistributionLine(
                 invoice_line_id=ln.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
@@ -36,25 +37,28 @@ QUANTITY_BONUS = 5
 OpenQuantity = Callable[[OrderLine], Decimal | None]
 
 
-@dataclass(frozen=True, slots=True)
 class OrderIndex:
-    order: Order
-    by_no: dict[int, OrderLine]
-    by_item: dict[str, tuple[OrderLine, ...]]
+    """The lines of one order by line number, and (built on first use) by seller item id."""
 
-    @classmethod
-    def of(cls, order: Order) -> OrderIndex:
-        by_no: dict[int, OrderLine] = {}
-        by_item: dict[str, list[OrderLine]] = {}
-        for line in order.lines:
-            by_no[line.line_no] = line
-            if line.seller_item_id:
-                by_item.setdefault(line.seller_item_id, []).append(line)
-        return cls(order, by_no, {k: tuple(v) for k, v in by_item.items()})
+    __slots__ = ("_by_item", "by_no", "order")
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+        self.by_no = {line.line_no: line for line in order.lines}
+        self._by_item: dict[str, tuple[OrderLine, ...]] | None = None
+
+    @property
+    def by_item(self) -> dict[str, tuple[OrderLine, ...]]:
+        if self._by_item is None:
+            by_item: dict[str, list[OrderLine]] = {}
+            for line in self.order.lines:
+                if line.seller_item_id:
+                    by_item.setdefault(line.seller_item_id, []).append(line)
+            self._by_item = {k: tuple(v) for k, v in by_item.items()}
+        return self._by_item
 
 
-@dataclass(frozen=True, slots=True)
-class LineFound:
+class LineFound(NamedTuple):
     line: OrderLine | None
     found_by: str
     """``order_line_reference``, ``seller_item_id``, ``description`` or ``none``."""
@@ -269,7 +273,7 @@ def find_order(
 
 
 def _every_line_found(invoice: Invoice, order: Order, policy: MatchPolicy) -> bool:
-    index = OrderIndex.of(order)
+    index = OrderIndex(order)
     return all(
         find_line(line, index, policy, _unknown_open).line is not None for line in invoice.lines
     )

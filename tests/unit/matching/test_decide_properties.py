@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from procure.matching import (
+    Decision,
     Invoice,
     LedgerEntry,
+    MatchPolicy,
     Order,
     ReceiptLine,
     SupplierRecord,
@@ -19,6 +21,7 @@ from procure.matching import (
     check_ledger_write,
     decide,
     default_match_policy,
+    match_policy_from_mapping,
     positions,
     reversal_of,
 )
@@ -26,6 +29,15 @@ from procure.matching.ledger import billed_by_line
 from tests.unit.matching.builders import ACCOUNT, PO, SUPPLIER, D, billing, invoice, order, paper
 
 POLICY = default_match_policy()
+LENIENT = match_policy_from_mapping(
+    {"matching": {"tolerance": [
+        {"scope": "global", "check": "quantity", "upper_percent": "20", "action": "hold"},
+        {"scope": "global", "check": "unit_price", "upper_percent": "20", "action": "hold"},
+        {"scope": "global", "check": "line_amount", "upper_percent": "50", "action": "hold"},
+        {"scope": "global", "check": "vat", "upper_percent": "50", "lower_percent": "50", "action": "hold"},
+        {"scope": "global", "check": "date", "upper_amount": "30", "action": "hold"},
+    ]}}
+)  # fmt: skip
 RECEIVED_ON = date(2026, 11, 2)
 WORDS = ["paper", "toner", "chairs", "desk", "cable", "gloves", "bins", "salt", "signs", "paint"]
 
@@ -101,7 +113,13 @@ def invoices(
     return invoice(*out, issue_date=RECEIVED_ON + timedelta(days=3 + days))
 
 
-def decide_on(inv: Invoice, book: Order, receipts: list[ReceiptLine], ledger: list[LedgerEntry]):  # type: ignore[no-untyped-def]
+def decide_on(
+    inv: Invoice,
+    book: Order,
+    receipts: list[ReceiptLine],
+    ledger: list[LedgerEntry],
+    policy: MatchPolicy = POLICY,
+) -> Decision:
     return decide(
         inv,
         orders=[book],
@@ -109,7 +127,7 @@ def decide_on(inv: Invoice, book: Order, receipts: list[ReceiptLine], ledger: li
         ledger=ledger,
         prior_invoices=[],
         supplier=SupplierRecord(SUPPLIER, (ACCOUNT,)),
-        policy=POLICY,
+        policy=policy,
     )
 
 
@@ -180,11 +198,12 @@ def test_the_ledger_invariants_always_hold(data: st.DataObject) -> None:
     for a matched invoice passes the invariants, and the whole ledger stays within them."""
     book, receipts, ledger = data.draw(books())
     ledger = list(ledger)
+    policy = data.draw(st.sampled_from([POLICY, LENIENT]))
     for n in range(data.draw(st.integers(1, 5))):
         inv = replace(data.draw(invoices(book)), id=f"inv-{n}", number=f"N{n}", sha256=str(n))
         if data.draw(st.booleans()):
             inv = replace(inv, kind="credit_note")
-        d = decide_on(inv, book, receipts, ledger)
+        d = decide_on(inv, book, receipts, ledger, policy)
         if d.outcome != "exception":
             assert not check_ledger_write(
                 ledger, d.ledger_entries, orders=[book], receipts=receipts

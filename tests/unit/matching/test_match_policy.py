@@ -113,3 +113,12 @@ def test_reapproval_beyond_either_threshold() -> None:
     assert not policy.needs_reapproval(Decimal("9.99"), Decimal("100"))
     assert policy.needs_reapproval(Decimal("10.01"), Decimal("100"))
     assert policy.needs_reapproval(Decimal("500.01"), Decimal("100000"))
+
+
+def test_the_packaged_policy_file_gives_a_usable_match_policy() -> None:
+    import tomllib
+    from importlib import resources
+
+    raw = resources.files("procure.reference").joinpath("policy.toml").read_text("utf-8")
+    policy = match_policy_from_mapping(tomllib.loads(raw), source="policy.toml")
+    assert policy.rules_for("unit_price", supplier="any")
