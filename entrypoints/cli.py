@@ -514,6 +514,17 @@ def bench_matching(
     bench_main(orders=orders, runs=runs)
 
 
+@bench_app.command("matching-db")
+def bench_matching_db(
+    batch: Annotated[int, typer.Option(help="Invoices matched per run")] = 300,
+    runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 3,
+) -> None:
+    """Invoices/s matched through the database on PostgreSQL (PROCURE_BENCH_DATABASE_URL)."""
+    from benchmarks.matching_db import main as bench_main
+
+    bench_main(batch=batch, runs=runs)
+
+
 def main() -> None:
     app()
 
