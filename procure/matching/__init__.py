@@ -44,9 +44,12 @@ invoice is matched (or released).
 
 Quantities: goods (``receipt_required``) are billed up to received minus billed before (3-way);
 services up to ordered minus billed before (2-way). Received and billed are derived from
-``receipts`` and ``ledger`` (``ledger.positions``). Several lines of one invoice on the same PO
-line are checked together. A credit note gives negative ledger rows on the lines it names and
-may not credit more than was billed (``credit_over_billed``).
+``receipts`` and ``ledger`` (``ledger.positions``); this invoice's own ledger rows are left out,
+so deciding again gives the same answer. Several lines of one invoice on the same PO line are
+checked together, on their net quantity. A credit note gives negative ledger rows on the lines
+it names (as does a negative line of an invoice) and may not take back more than was billed
+(``credit_over_billed``). An over-quantity that a tolerance row accepts is shown as a variance,
+but its ledger rows are cut back to what may be billed: the ledger never breaks its invariants.
 
 Tolerances: see ``policy.py`` (most specific scope wins; percent and amount both given = the
 stricter wins; no rows = exact; no hidden epsilon).

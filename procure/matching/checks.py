@@ -131,9 +131,9 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
                 action,
             )
         )
-    quantity = abs(ln.quantity)
+    quantity = ln.quantity
     expected = (quantity * ol.unit_price).quantize(PENNY, ROUND_HALF_UP)
-    variance = abs(ln.net_amount) - expected
+    variance = ln.net_amount - expected
     if variance:
         where = _where(ol)
         action, rule = judge(ctx.rules("line_amount", ol), variance, expected)
@@ -142,12 +142,12 @@ def check_line(ctx: Context, ln: InvoiceLine, ol: OrderLine, out: list[Reason]) 
             Reason(
                 rc.LINE_AMOUNT_VARIANCE if accepted else rc.LINE_AMOUNT_OVER_TOLERANCE,
                 ln.id,
-                f"Line {ln.id} comes to {abs(ln.net_amount)}; {quantity} at the ordered price of "
+                f"Line {ln.id} comes to {ln.net_amount}; {quantity} at the ordered price of "
                 f"{ol.unit_price} comes to {expected} ({_signed(variance)}), "
                 + ("within tolerance." if accepted else "beyond tolerance."),
                 {
                     "order_line": where,
-                    "invoiced_amount": str(abs(ln.net_amount)),
+                    "invoiced_amount": str(ln.net_amount),
                     "expected_amount": str(expected),
                     "variance": _signed(variance),
                     "variance_percent": _percent(variance, expected),
@@ -169,17 +169,17 @@ def check_group(
     """Quantity (and receipt date) of the invoice lines on one PO line, checked together. Returns
     capped ledger quantities for lines whose over-quantity a tolerance row accepts (the ledger
     never holds more than was received / ordered)."""
-    invoiced = abs(group[0].quantity)
+    invoiced = billed_quantity(ctx, group[0])
     for ln in group[1:]:
-        invoiced += abs(ln.quantity)
+        invoiced += billed_quantity(ctx, ln)
     billed = p.billed
-    if ctx.credit:
-        if invoiced > billed:
+    if invoiced <= 0:  # a credit note, or negative lines of an invoice
+        if -invoiced > billed:
             _add(out, group, Reason(
                 rc.CREDIT_OVER_BILLED, None,
-                f"The credit note credits {invoiced} on {_where(ol)} (lines {_ids(group)}), but "
-                f"only {billed} has been billed there.",
-                {**_figures(ol, p, invoiced), "variance": _signed(invoiced - billed),
+                f"{-invoiced} is credited on {_where(ol)} (lines {_ids(group)}), but only "
+                f"{billed} has been billed there.",
+                {**_figures(ol, p, invoiced), "variance": _signed(-invoiced - billed),
                  "tolerance": EXACT},
                 "hold",
             ))  # fmt: skip
@@ -190,12 +190,12 @@ def check_group(
             accepted = _quantity(ctx, ol, group, p, invoiced, out)
             if accepted:
                 limit = p.received if p.received < ol.quantity else ol.quantity
-                return _caps(group, limit - billed)
+                return _caps(ctx, group, limit - billed)
             return {}
         if p.latest is not None and p.latest > ctx.invoice.issue_date:
             _check_date(ctx, ol, group, p, after, out)
     elif after > ol.quantity and _quantity(ctx, ol, group, p, invoiced, out):
-        return _caps(group, ol.quantity - billed)
+        return _caps(ctx, group, ol.quantity - billed)
     return {}
 
 
@@ -256,13 +256,22 @@ def _ids(group: list[InvoiceLine]) -> str:
     return ", ".join(ln.id for ln in group)
 
 
-def _caps(group: list[InvoiceLine], room: Decimal) -> dict[str, Decimal]:
-    left = room if room > 0 else ZERO
+def billed_quantity(ctx: Context, ln: InvoiceLine) -> Decimal:
+    """What the line adds to the quantity billed: its quantity on an invoice, minus it on a
+    credit note (so a negative invoice line and a credit note line both reduce billed)."""
+    return -ln.quantity if ctx.credit else ln.quantity
+
+
+def _caps(ctx: Context, group: list[InvoiceLine], room: Decimal) -> dict[str, Decimal]:
+    """Ledger quantities that bill at most ``room`` in all: the lines that bill are cut back
+    in line-id order; the lines that credit stay as they are and make room."""
+    quantities = [billed_quantity(ctx, ln) for ln in group]
+    left = (room if room > 0 else ZERO) - sum((q for q in quantities if q < 0), ZERO)
     caps: dict[str, Decimal] = {}
-    for ln in group:  # already in line-id order
-        q = abs(ln.quantity)
-        caps[ln.id] = q if q <= left else left
-        left -= caps[ln.id]
+    for ln, q in zip(group, quantities, strict=True):  # already in line-id order
+        if q > 0:
+            caps[ln.id] = q if q <= left else left
+            left -= caps[ln.id]
     return caps
 
 
@@ -305,13 +314,23 @@ def _add(out: dict[str, list[Reason]], group: list[InvoiceLine], reason: Reason)
         out[ln.id].append(Reason(reason.code, ln.id, reason.message, reason.figures, reason.action))
 
 
-def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) -> list[Reason]:
+def check_invoice(
+    ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]
+) -> tuple[list[Reason], Decimal]:
     """Invoice total (BT-109 against the sum of the lines: document-level charges and
-    allowances) and VAT (BT-110 against VAT at the ordered rates on the line amounts)."""
+    allowances) and VAT (BT-110 against VAT at the ordered rates on the line amounts); and the
+    net the invoice should come to at the ordered prices."""
     out: list[Reason] = []
     inv = ctx.invoice
-    lines_total = sum((abs(ln.net_amount) for ln, _ in matched), ZERO)
-    variance = abs(inv.tax_exclusive) - lines_total
+    lines_total = ZERO
+    expected_net = ZERO
+    by_rate: dict[Decimal, Decimal] = {}
+    for ln, ol in matched:
+        net = ln.net_amount
+        expected_net += (ln.quantity * ol.unit_price).quantize(PENNY, ROUND_HALF_UP)
+        lines_total += net
+        by_rate[ol.vat_rate] = by_rate.get(ol.vat_rate, ZERO) + net
+    variance = inv.tax_exclusive - lines_total
     if variance:
         action, rule = judge(ctx.rules("invoice_total"), variance, lines_total)
         accepted = action == "accept"
@@ -319,11 +338,11 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
             Reason(
                 rc.TOTAL_VARIANCE if accepted else rc.TOTAL_MISMATCH,
                 None,
-                f"The invoice total before VAT is {abs(inv.tax_exclusive)} but its lines add up "
+                f"The invoice total before VAT is {inv.tax_exclusive} but its lines add up "
                 f"to {lines_total} ({_signed(variance)}: charges or allowances not on the order), "
                 + ("within tolerance." if accepted else "beyond tolerance."),
                 {
-                    "invoice_total": str(abs(inv.tax_exclusive)),
+                    "invoice_total": str(inv.tax_exclusive),
                     "lines_total": str(lines_total),
                     "variance": _signed(variance),
                     "variance_percent": _percent(variance, lines_total),
@@ -332,11 +351,8 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
                 action,
             )
         )
-    by_rate: dict[Decimal, Decimal] = {}
-    for ln, ol in matched:
-        by_rate[ol.vat_rate] = by_rate.get(ol.vat_rate, ZERO) + abs(ln.net_amount)
     expected = sum((money(net * rate / HUNDRED) for rate, net in by_rate.items()), ZERO)
-    variance = abs(inv.vat_total) - expected
+    variance = inv.vat_total - expected
     if variance:
         action, rule = judge(ctx.rules("vat"), variance, expected)
         accepted = action == "accept"
@@ -344,11 +360,11 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
             Reason(
                 rc.VAT_VARIANCE if accepted else rc.VAT_MISMATCH,
                 None,
-                f"The invoice charges {abs(inv.vat_total)} VAT; at the ordered rates its lines "
+                f"The invoice charges {inv.vat_total} VAT; at the ordered rates its lines "
                 f"carry {expected} ({_signed(variance)}), "
                 + ("within tolerance." if accepted else "beyond tolerance."),
                 {
-                    "invoiced_vat": str(abs(inv.vat_total)),
+                    "invoiced_vat": str(inv.vat_total),
                     "expected_vat": str(expected),
                     "variance": _signed(variance),
                     "variance_percent": _percent(variance, expected),
@@ -357,4 +373,4 @@ def check_invoice(ctx: Context, matched: list[tuple[InvoiceLine, OrderLine]]) ->
                 action,
             )
         )
-    return out
+    return out, expected_net

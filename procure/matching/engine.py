@@ -11,6 +11,7 @@ only for a line whose BT-132 and seller item id both fail.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -57,9 +58,21 @@ def decide(
     lines = sorted(invoice.lines, key=_line_key)
     found_order = find_order(invoice, orders, ledger, prior_invoices, policy)
     order = found_order.order
-    if order is None:
+    repeated = _repeated_ids(lines)
+    if order is None or repeated:
         if found_order.reason is not None:
             head.append(found_order.reason)
+        if repeated:
+            head.append(
+                Reason(
+                    rc.LINE_IDS_NOT_UNIQUE,
+                    None,
+                    f"Line numbers {', '.join(repeated)} appear more than once on the invoice, "
+                    "so its lines cannot be told apart; ask the supplier for a corrected one.",
+                    {"repeated_line_ids": ", ".join(repeated)},
+                    "hold",
+                )
+            )
         undecided = tuple(
             LineDecision(ln.id, None, None, "exception", (), {"found_by": "none"}) for ln in lines
         )
@@ -96,11 +109,23 @@ def decide(
     for line_no, group in groups.items():
         ol = index.by_no[line_no]
         caps.update(check_group(ctx, ol, group, positions.get(line_no, _NOTHING), line_reasons))
-    tail = check_invoice(ctx, matched_lines) if len(matched_lines) == len(lines) else []
-    return _assemble(invoice, order, lines, found, line_reasons, positions, caps, head + tail)
+    expected_net: Decimal | None = None
+    if len(matched_lines) == len(lines):
+        tail, expected_net = check_invoice(ctx, matched_lines)
+        head += tail
+    return _assemble(
+        invoice, order, lines, found, line_reasons, positions, caps, head, expected_net
+    )
 
 
 _NOTHING = Position()  # never changed: only lines without receipts or rows read it
+
+
+def _repeated_ids(lines: list[InvoiceLine]) -> list[str]:
+    """Line ids (BT-126) that appear more than once."""
+    if len({ln.id for ln in lines}) == len(lines):
+        return []
+    return sorted(i for i, n in Counter(ln.id for ln in lines).items() if n > 1)
 
 
 def _line_key(line: InvoiceLine) -> tuple[int, str]:
@@ -192,6 +217,7 @@ def _assemble(
     positions: dict[int, Position],
     caps: dict[str, Decimal],
     invoice_reasons: list[Reason],
+    expected_net: Decimal | None,
 ) -> Decision:
     credit = invoice.kind == "credit_note"
     decisions: list[LineDecision] = []
@@ -270,4 +296,6 @@ def _assemble(
         lines=tuple(decisions),
         ledger_entries=tuple(entries),
         distribution=tuple(distribution),
+        expected_net=expected_net,
+        net_variance=None if expected_net is None else invoice.tax_exclusive - expected_net,
     )

@@ -8,7 +8,7 @@ BT-132 and seller item id both fail, and only over the one order found.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -200,7 +200,7 @@ def find_order(
     ref = invoice.order_reference.strip() if invoice.order_reference else None
     if ref:
         for order in orders:
-            if order.number == ref:
+            if order.number == ref or order.number.upper() == ref.upper():
                 return OrderFound(order, "order_reference")
         return OrderFound(
             None,
@@ -224,8 +224,13 @@ def find_order(
             return OrderFound(hits[0], "preceding_invoice")
     br = invoice.buyer_reference.strip() if invoice.buyer_reference else None
     if br:
-        hits = [o for o in orders if o.number == br] or [
-            o for o in orders if o.buyer_reference == br and o.supplier_id == invoice.supplier_id
+        key = br.upper()
+        hits = [o for o in orders if o.number.upper() == key] or [
+            o
+            for o in orders
+            if o.buyer_reference is not None
+            and o.buyer_reference.strip().upper() == key
+            and o.supplier_id == invoice.supplier_id
         ]
         if len(hits) == 1:
             return OrderFound(hits[0], "buyer_reference")
@@ -273,9 +278,13 @@ def find_order(
 
 
 def _every_line_found(invoice: Invoice, order: Order, policy: MatchPolicy) -> bool:
+    """Whether each line is found on ``order`` by its item id or description (a BT-132 line
+    number says nothing when the invoice names no order: every order has a line 1)."""
     index = OrderIndex(order)
     return all(
-        find_line(line, index, policy, _unknown_open).line is not None for line in invoice.lines
+        find_line(replace(line, order_line_reference=None), index, policy, _unknown_open).line
+        is not None
+        for line in invoice.lines
     )
 
 

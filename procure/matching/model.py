@@ -236,6 +236,14 @@ class Decision:
     ``check_ledger_write`` accepts them."""
     distribution: tuple[DistributionLine, ...] = field(default=())
     """One per ledger entry: the order line's cost centre, GL code and VAT code."""
+    expected_net: Decimal | None = None
+    """What the invoice should come to before VAT at the ordered prices (the sum over its lines
+    of quantity x ordered unit price, each rounded to the penny); None unless every line found
+    its PO line."""
+    net_variance: Decimal | None = None
+    """BT-109 minus ``expected_net``: the money a person releases when they release a price or
+    total variance (``MatchPolicy.needs_reapproval(net_variance, expected_net)`` says whether
+    it must go back to the PO's approver)."""
 
     @property
     def action(self) -> Action:
@@ -274,4 +282,6 @@ class Decision:
                 for e in self.ledger_entries
             ],
             "distribution": [d.as_data() for d in self.distribution],
+            "expected_net": None if self.expected_net is None else str(self.expected_net),
+            "net_variance": None if self.net_variance is None else str(self.net_variance),
         }

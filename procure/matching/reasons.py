@@ -18,6 +18,8 @@ CURRENCY_MISMATCH = "currency_mismatch"
 """BT-5 differs from the order's currency."""
 
 # Finding the lines
+LINE_IDS_NOT_UNIQUE = "line_ids_not_unique"
+"""Two invoice lines share a BT-126 line id: lines cannot be told apart (nor ledger rows)."""
 LINE_NOT_FOUND = "line_not_found"
 AMBIGUOUS_LINE = "ambiguous_line"
 

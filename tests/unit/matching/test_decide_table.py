@@ -84,11 +84,22 @@ class Case:
 
 CASES = [
     Case("clean 3-way and 2-way match", scenario, "matched", (), "accept"),
+    Case("order number written in lower case",
+         lambda: scenario(invoice=invoice(order_reference=" po-1001 ")), "matched", (), "accept"),
     Case("order found by buyer reference",
          lambda: scenario(invoice=invoice(order_reference=None, buyer_reference=PO)), "matched", (), "accept"),
     Case("order found as the supplier's only open order",
          lambda: scenario(invoice=invoice(order_reference=None),
                           orders=[order(), order(number="PO-0900", status="closed")]), "matched", (), "accept"),
+    Case("no reference, two open orders, the items say which",
+         lambda: scenario(invoice=invoice(order_reference=None),
+                          orders=[order(), order(paper("PO-1002", seller_item_id="PAP-A3", description="A3 paper"),
+                                             number="PO-1002")]),
+         "matched", (), "accept"),
+    Case("a returned box deducted on the invoice itself",
+         lambda: scenario(receipts=[receipt("10"), receipt("-1")], invoice=invoice(
+             billing(paper()), billing(paper(), id="1b", quantity=D("-1")), billing(cleaning()))),
+         "matched", (), "accept"),
     Case("BT-13 names no order of ours",
          lambda: scenario(invoice=invoice(order_reference="PO-9999")), "exception", (rc.NO_ORDER,)),
     Case("no reference and no open order", lambda: scenario(invoice=invoice(order_reference=None), orders=[]),
@@ -102,6 +113,9 @@ CASES = [
          (rc.SUPPLIER_MISMATCH,)),
     Case("invoice in euros", lambda: scenario(invoice=invoice(currency="EUR")), "exception",
          (rc.CURRENCY_MISMATCH,)),
+    Case("two lines with the same line id",
+         lambda: scenario(invoice=invoice(billing(paper()), billing(cleaning(), id="1"))),
+         "exception", (rc.LINE_IDS_NOT_UNIQUE,)),
     Case("a line nobody ordered",
          lambda: scenario(invoice=with_lines(ONE_PAPER_LINE, billing(paper()), billing(
              paper(), id="3", order_line_reference=None, seller_item_id=None, item_name="Garden gnome, large"))),
@@ -116,6 +130,32 @@ CASES = [
              invoice=invoice(billing(paper(), order_line_reference=None, unit_price=D("20.50"))),
              receipts=[receipt(), receipt(line_no=3)]),
          "exception", (rc.AMBIGUOUS_LINE,)),
+    Case("the same item on two order lines, the price says which",
+         lambda: scenario(
+             orders=[order(paper(), paper(line_no=3, unit_price=D("21.00")))],
+             invoice=invoice(billing(paper(line_no=3, unit_price=D("21.00")), order_line_reference=None)),
+             receipts=[receipt(line_no=3)]),
+         "matched", (), "accept"),
+    Case("two order lines described almost alike",
+         lambda: scenario(
+             orders=[order(paper(seller_item_id=None), paper(line_no=3, seller_item_id=None,
+                                                              description="A4 copier paper, white, 80gsm, box of 5 reams"))],
+             invoice=invoice(billing(paper(), order_line_reference=None, seller_item_id=None)),
+             receipts=[receipt(), receipt(line_no=3)]),
+         "exception", (rc.AMBIGUOUS_LINE,)),
+    Case("order on hold", lambda: scenario(orders=[order(status="on_hold")]), "exception", (rc.ORDER_CLOSED,)),
+    Case("seller not recognised",
+         lambda: scenario(invoice=invoice(supplier_id=None), supplier=None), "exception",
+         (rc.SUPPLIER_MISMATCH,)),
+    Case("no bank account on record to compare with",
+         lambda: scenario(supplier=SupplierRecord(SUPPLIER, ())), "exception", (rc.BANK_DETAILS_CHANGED,)),
+    Case("a credit note for the same amount as an earlier credit note",
+         lambda: scenario(invoice=invoice(billing(paper(), quantity=D("2")), kind="credit_note", id="cn-2",
+                                          number="CN-8"),
+                          ledger=[billed("10")],
+                          prior_invoices=[prior(kind="credit_note", payable=D("48.00"), number="CN-7",
+                                                issue_date=date(2026, 11, 1))]),
+         "exception", (rc.DUPLICATE_INVOICE,)),
     Case("price 1.5% over, within tolerance",
          lambda: scenario(invoice=invoice(billing(paper(), unit_price=D("20.30")))),
          "matched_within_tolerance", (rc.PRICE_VARIANCE, rc.LINE_AMOUNT_VARIANCE), "accept"),
@@ -310,3 +350,19 @@ def test_an_item_row_beats_the_global_row() -> None:
     d = run(scenario(policy=policy, invoice=invoice(billing(paper(), unit_price=D("21.00")))))
     assert d.outcome == "matched_within_tolerance"
     assert "item PAP-A4-80 unit_price" in d.reasons[0].figures["tolerance"]
+
+
+def test_a_price_variance_says_how_much_money_a_release_would_approve() -> None:
+    d = run(scenario(invoice=invoice(billing(paper(), unit_price=D("21.00")), billing(cleaning()))))
+    assert (d.expected_net, d.net_variance) == (D("400.00"), D("10.00"))
+    policy = default_match_policy()  # re-approval beyond 10% or £500
+    assert d.net_variance is not None and d.expected_net is not None
+    assert not policy.needs_reapproval(d.net_variance, d.expected_net)
+    big = run(scenario(invoice=invoice(billing(paper(), unit_price=D("40.00")))))
+    assert big.net_variance is not None and big.expected_net is not None
+    assert policy.needs_reapproval(big.net_variance, big.expected_net)
+
+
+def test_without_every_line_found_there_is_no_expected_net() -> None:
+    d = run(scenario(invoice=invoice(order_reference="PO-9999")))
+    assert d.expected_net is None and d.net_variance is None
