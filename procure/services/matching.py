@@ -495,7 +495,10 @@ def _release(
 
 
 def _variance(inputs: MatchInputs, decision: MatchDecision) -> tuple[Decimal, Decimal]:
-    """What the council would pay above the order prices (net), and those order prices."""
+    """What the council would pay above the order prices (net), and those order prices: the
+    engine's figures when every line found its PO line, else from the ledger rows proposed."""
+    if decision.expected_net is not None and decision.net_variance is not None:
+        return decision.net_variance, decision.expected_net
     expected = sum((e.amount - e.price_variance for e in decision.ledger_entries), Decimal(0))
     return inputs.invoice.tax_exclusive - expected, expected
 
