@@ -6,12 +6,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError
+
 from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.domain.invoice_match import Resolution
 from procure.services import matching, matching_views, orders
+from procure.store import tables as t
 from tests.conftest import line
 from tests.scenarios.invoicing import billed, events_of, matching_of, ordered, send_invoice
+
+
+@pytest.fixture
+def app(make_app, database_url):
+    """These scenarios run on both SQLite and PostgreSQL."""
+    return make_app(database_url)
 
 
 def test_a_posting_refused_by_finance_is_reversed_and_queued_then_released(app):
@@ -38,6 +49,8 @@ def test_a_posting_refused_by_finance_is_reversed_and_queued_then_released(app):
     assert billed(app, po["number"]) == {1: Decimal(0)}
     [task] = matching_views.exception_queue(app.ctx)
     assert task["reasons"] == ["finance_rejected"] and "blocked" in task["summary"]
+    with pytest.raises(DBAPIError, match="append-only"), app.db.transaction() as s:
+        s.execute(delete(t.MatchLedgerRow))  # the ledger is corrected by reversals, never edited
 
     matching.resolve_exception(
         app.ctx, task["id"], by="n.shah", resolution=Resolution.RELEASE, reason="unblocked"
