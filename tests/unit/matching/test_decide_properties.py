@@ -26,6 +26,8 @@ from procure.matching import (
     reversal_of,
 )
 from procure.matching.ledger import billed_by_line
+from procure.matching.model import ACTION_RANK
+from procure.matching.reasons import ALL_CODES
 from tests.unit.matching.builders import ACCOUNT, PO, SUPPLIER, D, billing, invoice, order, paper
 
 POLICY = default_match_policy()
@@ -212,3 +214,49 @@ def test_the_ledger_invariants_always_hold(data: st.DataObject) -> None:
     assert not check_ledger(ledger, orders=[book], receipts=receipts)
     for p in positions([book], receipts, ledger).values():
         assert D(0) <= p.billed <= p.limit
+
+
+odd_decimals = st.sampled_from(["0", "-1", "0.0001", "1", "3", "12.5", "999999.99"]).map(Decimal)
+
+
+@st.composite
+def odd_invoices(draw: st.DrawFn, book: Order) -> Invoice:
+    """Invoices as suppliers really send them: odd quantities, prices, bases and references."""
+    lines = []
+    for i in range(draw(st.integers(1, 6))):
+        ol = draw(st.sampled_from(book.lines))
+        quantity, price = draw(odd_decimals), draw(odd_decimals)
+        lines.append(
+            billing(
+                ol,
+                id=draw(st.sampled_from([str(i), f"L-{i}", f" {i}"])),
+                quantity=quantity,
+                unit_price=price,
+                net_amount=draw(st.sampled_from([quantity * price, Decimal("0.01")])),
+                price_base_quantity=draw(st.sampled_from(["1", "0", "100"]).map(Decimal)),
+                order_line_reference=draw(
+                    st.sampled_from([None, "", "0", "x1", " 1 ", "99", str(ol.line_no)])
+                ),
+                seller_item_id=draw(st.sampled_from([None, "", ol.seller_item_id, "NOPE"])),
+                item_name=draw(st.sampled_from(["", ol.description, "something else entirely"])),
+                unit_code=draw(st.sampled_from([ol.unit_code, "KGM"])),
+            )
+        )
+    kind = draw(st.sampled_from(["invoice", "credit_note"]))
+    return invoice(
+        *lines, kind=kind, order_reference=draw(st.sampled_from([None, PO, "po-1001", "X"]))
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_any_invoice_gets_a_decision_that_accounts_for_every_line(data: st.DataObject) -> None:
+    book, receipts, ledger = data.draw(books())
+    inv = data.draw(odd_invoices(book))
+    d = decide_on(inv, book, receipts, ledger, data.draw(st.sampled_from([POLICY, LENIENT])))
+    assert sorted(ln.invoice_line_id for ln in d.lines) == sorted(ln.id for ln in inv.lines)
+    worst = max((ACTION_RANK[r.action] for r in d.reasons), default=-1)
+    assert d.outcome == {-1: "matched", 0: "matched_within_tolerance"}.get(worst, "exception")
+    for reason in d.reasons:
+        assert reason.code in ALL_CODES and reason.message and reason.figures
+    d.as_data()  # everything the service stores is serialisable
