@@ -286,9 +286,14 @@ def escalate(
 @po_app.command("show")
 def po_show(number: str, as_json: JsonOut = False) -> None:
     from procure.services import queries
+    from procure.services.matching_views import order_positions
 
     with _app(as_json, drain=False) as a:
         view = queries.order_view(a.ctx, number)
+        billed = {p["line_no"]: p for p in order_positions(a.ctx, view["number"])}
+    for ln in view["lines"]:  # billed is recomputed from the match ledger on every read
+        ln["billed_quantity"] = billed[ln["line_no"]]["billed"]
+        ln["matched"] = billed[ln["line_no"]]["matched"]
     _emit(view, as_json, render.order)
 
 

@@ -151,7 +151,7 @@ def _match(
 
 def _summary(decision: MatchDecision) -> str:
     held = [r for r in decision.reasons if r.action != "accept"]
-    return "; ".join(r.message for r in held)[:1000] or decision.outcome
+    return " ".join(r.message for r in held)[:1000] or decision.outcome
 
 
 def _save_decision(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,9 @@ def test_the_queue_the_decision_and_a_resolution_from_the_command_line(held, run
     assert done.exit_code == 0, done.stdout
     assert matching_of(app, invoice_id)["state"] == "waiting"
     assert json.loads(run("exceptions", "--json").stdout) == []
+    po = json.loads(run("po", "show", "PO-2026-000001", "--json").stdout)
+    assert po["lines"][0]["matched"] == "3-way"
+    assert Decimal(po["lines"][0]["billed_quantity"]) == 0  # held and waiting: nothing billed
 
 
 @pytest.fixture
