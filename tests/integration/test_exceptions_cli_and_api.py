@@ -90,6 +90,9 @@ def test_finance_resolves_an_exception_over_http(held, client: TestClient):
 
     assert client.get("/exceptions", headers=other).status_code == 403
     [task] = client.get("/exceptions", headers=auth).json()
+    one = client.get(f"/exceptions/{task['id']}", headers=auth).json()
+    assert one["invoice_id"] == invoice_id and one["state"] == "open"
+    assert client.get("/exceptions/nope", headers=auth).status_code == 404
     shown = client.get(f"/invoices/{invoice_id}", headers=auth).json()
     assert shown["matching"]["decision"]["reasons"][0]["code"] == "quantity_over_received"
 
@@ -110,5 +113,7 @@ def test_finance_resolves_an_exception_over_http(held, client: TestClient):
     )
     assert again.status_code == 409
     assert matching_views.exception_queue(app.ctx) == []
+    [done] = client.get("/exceptions?state=resolved", headers=auth).json()
+    assert done["resolution"] == "reject" and done["resolved_by"] == "n.shah"
     matching = client.get(f"/invoices/{invoice_id}/matching", headers=auth).json()
     assert matching["state"] == "rejected"
