@@ -16,7 +16,8 @@ The call
 - ``ledger``: every ``LedgerEntry`` of those orders (the match ledger; reversals included).
 - ``prior_invoices``: the supplier's earlier invoices and credit notes (``PriorInvoice``) plus any
   with the same sha256, for the duplicate layers; the invoice itself may be among them (skipped
-  by id).
+  by id). For a credit note, include the invoices its BT-25 names: that is how a credit note
+  without BT-13 finds its order (their numbers -> their ids -> their ledger rows -> the PO).
 - ``supplier``: the ``SupplierRecord`` (bank accounts on record) or None when unknown.
 - ``policy``: ``MatchPolicy`` (``default_match_policy()`` or ``match_policy_from_mapping(toml)``).
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from procure.matching import reasons as rc
@@ -38,14 +38,23 @@ OpenQuantity = Callable[[OrderLine], Decimal | None]
 
 
 class OrderIndex:
-    """The lines of one order by line number, and (built on first use) by seller item id."""
+    """The lines of one order by line number, and (built on first use) by seller item id and
+    by description."""
 
-    __slots__ = ("_by_item", "by_no", "order")
+    __slots__ = ("_by_item", "_descriptions", "by_no", "order")
 
     def __init__(self, order: Order) -> None:
         self.order = order
         self.by_no = {line.line_no: line for line in order.lines}
         self._by_item: dict[str, tuple[OrderLine, ...]] | None = None
+        self._descriptions: list[str] | None = None
+
+    @property
+    def descriptions(self) -> list[str]:
+        """The lines' descriptions as rapidfuzz compares them (lower case, no punctuation)."""
+        if self._descriptions is None:
+            self._descriptions = [default_process(line.description) for line in self.order.lines]
+        return self._descriptions
 
     @property
     def by_item(self) -> dict[str, tuple[OrderLine, ...]]:
@@ -112,12 +121,19 @@ def _by_description(
     line: InvoiceLine, index: OrderIndex, policy: MatchPolicy, open_quantity: OpenQuantity
 ) -> LineFound:
     price = unit_price_of(line)
-    text = default_process(line.item_name)
     scored: list[tuple[float, float, OrderLine]] = []
-    for candidate in index.order.lines:
-        similarity = fuzz.token_set_ratio(text, default_process(candidate.description))
-        if similarity < policy.description_min_score:
-            continue
+    lines = index.order.lines
+    # one C-level pass over the order's (once-processed) descriptions, below-threshold dropped
+    alike = process.extract(
+        default_process(line.item_name),
+        index.descriptions,
+        scorer=fuzz.token_set_ratio,
+        processor=None,
+        score_cutoff=policy.description_min_score,
+        limit=None,
+    )
+    for _, similarity, at in alike:
+        candidate = lines[at]
         total = similarity
         if candidate.unit_price == price:
             total += PRICE_BONUS

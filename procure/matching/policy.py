@@ -12,14 +12,15 @@ the order before ``action`` applies:
   so only ``supplier`` and ``global`` rows are allowed for them.
 - ``check`` and what its variance is (invoice minus expected; the base for percentages):
   ``unit_price`` (invoiced net unit price per order unit minus ordered unit price; base the
-  ordered unit price), ``quantity`` (invoiced quantity minus the quantity still open to bill on
-  the PO line: received minus billed for goods, ordered minus billed for services; base the open
-  quantity), ``line_amount`` (invoiced line net minus quantity x ordered unit price, rounded to the
+  ordered unit price), ``quantity`` (the quantity the invoice's lines bill on a PO line,
+  together, minus what is still open to bill there: received minus billed for goods, ordered
+  minus billed for services, and for goods also ordered minus billed; base the open quantity;
+  goods with nothing open at all are ``not_yet_received``, which no row accepts), ``line_amount`` (invoiced line net minus quantity x ordered unit price, rounded to the
   penny; base the latter), ``invoice_total`` (BT-109 minus the sum of the invoice's line
   amounts, i.e. document-level charges and allowances; base that sum),
   ``vat`` (BT-110 minus the VAT expected at the ordered rates; base that VAT) and ``date`` (days
-  by which the invoice is dated before the last goods receipt of the line, 0 when after; amounts
-  only, in days).
+  by which the invoice is dated before the goods receipt that brought what it bills on the line,
+  0 when after; amounts only, in days).
 - Limits, each a non-negative magnitude: ``upper_*`` bounds a variance above the expected value,
   ``lower_*`` one below it. When a side gives BOTH a percent and an amount, the variance must stay
   within BOTH (the stricter wins: "2% or £25, whichever is less"). A side that gives neither has

@@ -302,8 +302,9 @@ def live_entries(rows: Iterable[LedgerEntry]) -> list[LedgerEntry]:
 def _prior_invoices(
     session: Session, row: t.InvoiceDocumentRow, invoice: Invoice, policy: MatchPolicy
 ) -> list[PriorInvoice]:
-    """The earlier documents the duplicate layers compare with: the same supplier and normalised
-    number, the same supplier and amount within the window, or the same bytes."""
+    """The earlier documents the duplicate layers compare with (the same supplier and normalised
+    number, the same supplier and amount within the window, the same bytes) and, for a credit
+    note, the invoices its BT-25 names (how the engine finds their order without a BT-13)."""
     doc = t.InvoiceDocumentRow
     # One indexed read per layer (sha256; supplier + normalised number; supplier + amount + date),
     # united: an OR of the three would scan every accepted invoice.
@@ -324,6 +325,13 @@ def _prior_invoices(
                 col(doc.payable) == row.payable,
                 col(doc.issue_date) >= day - window,
                 col(doc.issue_date) <= day + window,
+            )
+        )
+    if invoice.preceding_invoices and row.supplier_key:  # the invoices a credit note corrects
+        layers.append(
+            select(col(doc.id)).where(
+                col(doc.supplier_key) == row.supplier_key,
+                col(doc.number).in_(list(invoice.preceding_invoices)),
             )
         )
     # Earlier = received before this one, or already through matching (a batch shares a time).
