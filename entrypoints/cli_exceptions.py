@@ -7,7 +7,6 @@ FILE.xlsx`` writes the queue as a workbook (for the team's spreadsheet habit).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -146,7 +145,3 @@ def write_workbook(rows: list[dict[str, Any]], file: Path) -> None:
         ws.append([safe_cell(v) for v in values])
     ws.freeze_panes = "A2"
     wb.save(file)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, default=str)
