@@ -361,6 +361,7 @@ def create_app(app: App | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) 
             {"name": "approval tasks", "description": "My inbox, and decisions on tasks."},
             {"name": "purchase orders", "description": "Orders and goods receipts."},
             {"name": "supplier invoices", "description": "Upload, view and quarantine."},
+            {"name": "matching", "description": "Match decisions and the exception queue."},
             {"name": "system", "description": "Identity and health."},
         ],
     )
@@ -368,6 +369,7 @@ def create_app(app: App | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) 
         api.state.runtime = Runtime(app, threading.Lock())
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     add_error_handlers(api)
+    from entrypoints.api_exceptions import exceptions_router
     from entrypoints.api_invoices import invoices_router
 
     for router in (
@@ -376,6 +378,7 @@ def create_app(app: App | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) 
         orders_router,
         system_router,
         invoices_router,
+        exceptions_router,
     ):
         api.include_router(router)
     return api

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from entrypoints.api import CurrentCaller, Procure
 from entrypoints.api_models import error_responses
 from procure.domain.reference import Role
-from procure.services import intake
+from procure.services import intake, matching_views
 
 invoices_router = APIRouter(prefix="/invoices", tags=["supplier invoices"])
 FINANCE_ROLES = (Role.FINANCE, Role.PROCUREMENT)
@@ -53,8 +53,10 @@ def list_quarantine(caller: CurrentCaller, rt: Procure) -> list[dict[str, Any]]:
 @invoices_router.get(
     "/{document_id}",
     responses=error_responses(401, 403, 404),
-    summary="A received document: status, findings and events",
+    summary="A received document: status, findings, match decision and events",
 )
 def get_invoice(document_id: str, caller: CurrentCaller, rt: Procure) -> dict[str, Any]:
     caller.require_role(*FINANCE_ROLES)
-    return intake.invoice_view(rt.app.ctx, document_id)
+    view = intake.invoice_view(rt.app.ctx, document_id)
+    view["matching"] = matching_views.match_view(rt.app.ctx, view["id"])
+    return view

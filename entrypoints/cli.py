@@ -17,7 +17,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from entrypoints import cli_finance, render
+from entrypoints import cli_finance, render, render_matching
+from entrypoints.cli_exceptions import exceptions_app
 from procure.errors import ProcureError, ValidationFailed
 
 app = typer.Typer(no_args_is_help=True, help="Electronic procurement: requisitions to orders.")
@@ -43,6 +44,7 @@ app.add_typer(cli_finance.finance_app, name="finance")
 app.command("relay")(cli_finance.relay)
 bench_app.command("posting")(cli_finance.bench_posting)
 app.command("chaos")(cli_finance.chaos)
+app.add_typer(exceptions_app, name="exceptions")
 
 T = TypeVar("T")
 AsUser = Annotated[str, typer.Option("--as", help="Who is acting (a person id).")]
@@ -288,9 +290,14 @@ def escalate(
 @po_app.command("show")
 def po_show(number: str, as_json: JsonOut = False) -> None:
     from procure.services import queries
+    from procure.services.matching_views import order_positions
 
     with _app(as_json, drain=False) as a:
         view = queries.order_view(a.ctx, number)
+        billed = {p["line_no"]: p for p in order_positions(a.ctx, view["number"])}
+    for ln in view["lines"]:  # billed is recomputed from the match ledger on every read
+        ln["billed_quantity"] = billed[ln["line_no"]]["billed"]
+        ln["matched"] = billed[ln["line_no"]]["matched"]
     _emit(view, as_json, render.order)
 
 
@@ -411,12 +418,14 @@ def invoice_ingest(
 
 @invoice_app.command("show")
 def invoice_show(document_id: str, as_json: JsonOut = False) -> None:
-    """A received document: status, findings, and its events."""
+    """A received document: status, findings, its match decision line by line, its events."""
     from procure.services.intake import invoice_view
+    from procure.services.matching_views import match_view
 
     with _app(as_json, drain=False) as a:
         view = invoice_view(a.ctx, document_id)
-    _emit(view, as_json, lambda v: json.dumps(v, indent=2, default=str))
+        view["matching"] = match_view(a.ctx, view["id"])
+    _emit(view, as_json, render_matching.invoice)
 
 
 @invoice_app.command("quarantine")
@@ -516,6 +525,17 @@ def bench_matching(
     from benchmarks.matching import main as bench_main
 
     bench_main(orders=orders, runs=runs)
+
+
+@bench_app.command("matching-db")
+def bench_matching_db(
+    batch: Annotated[int, typer.Option(help="Invoices matched per run")] = 300,
+    runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 3,
+) -> None:
+    """Invoices/s matched through the database on PostgreSQL (PROCURE_BENCH_DATABASE_URL)."""
+    from benchmarks.matching_db import main as bench_main
+
+    bench_main(batch=batch, runs=runs)
 
 
 def main() -> None:

@@ -47,6 +47,8 @@ class Story:
     invoices: list[tuple[str, Any]] = field(default_factory=list)
     postings: list[dict[str, Any]] = field(default_factory=list)
     trial_balance: Any = None
+    matched: list[tuple[str, str]] = field(default_factory=list)
+    held: dict[str, list[str]] = field(default_factory=dict)
 
     def submit(
         self,
@@ -296,6 +298,8 @@ def run_story(story: Story) -> None:
     orders.record_receipt(app.ctx, po, [(1, "4")], by="s.jones", note="balance")
     po_ict = s.status("ict")["purchase_order"]["number"]
     orders.record_receipt(app.ctx, po_ict, [(1, "1"), (2, "2")], by="s.jones")
+    po_chairs = s.status("chairs")["purchase_order"]["number"]
+    orders.record_receipt(app.ctx, po_chairs, [(1, "4")], by="o.reid")
     s.check(
         "stationery fully received in two deliveries",
         queries.order_view(app.ctx, po)["receipt_state"] == "fully_received",
@@ -320,30 +324,40 @@ def run_story(story: Story) -> None:
         and any(f["rule"] == "BR-CO-16" for f in story.invoices[4][1].findings),
     )
     s.check("the invoice sent twice is recognised as a duplicate", status[5] == "duplicate")
-    post_accepted_invoices(story)
+    # Matching: the workers match each accepted invoice; finance works the exceptions.
+    from entrypoints.demo_matching import run_matching
+
+    run_matching(story)
+    post_matched_invoices(story)
 
 
-def post_accepted_invoices(story: Story) -> None:
-    """Accepted invoices go to finance: matched (by the stand-in until matching lands), queued
-    in the outbox with the match, drained in-process into finance's receiver and ledger."""
+def post_matched_invoices(story: Story) -> None:
+    """Matched invoices go to finance: each match queued its posting in the outbox in the same
+    transaction; the outbox is drained in-process into finance's receiver and ledger."""
     from connectors.finance.ledger import trial_balance
-    from entrypoints.matching_standin import record_matched_standin
+    from procure.services import matching_views
     from procure.services.posting import posting_of
 
     app, s = story.app, story
-    accepted = [r.id for _, r in story.invoices if r.status == "accepted"]
-    record_matched_standin(app.ctx, accepted)  # STAND-IN: the lead replaces this with matching
     app.drain()
-    story.postings = [p for p in (posting_of(app.ctx, i) for i in accepted) if p]
+    matched = [
+        i for _, i in story.matched if matching_views.match_view(app.ctx, i)["state"] == "matched"
+    ]
+    story.postings = [p for p in (posting_of(app.ctx, i) for i in matched) if p]
     s.check(
-        "accepted invoices and the credit note are posted to finance and acknowledged",
-        len(story.postings) == len(accepted) == 4
+        "every matched invoice and credit note is posted to finance and acknowledged",
+        len(story.postings) == len(matched) > 0
         and all(p["state"] == "posted" for p in story.postings),
+    )
+    rejected_or_held = [i for _, i in story.matched if i not in matched]
+    s.check(
+        "nothing held or rejected reaches finance",
+        all(posting_of(app.ctx, i) is None for i in rejected_or_held),
     )
     story.trial_balance = trial_balance(app.in_process_finance().receiver.store)
     s.check(
         "finance's trial balance balances",
-        story.trial_balance.balanced and story.trial_balance.journals == 4,
+        story.trial_balance.balanced and story.trial_balance.journals == len(story.postings),
     )
 
 
@@ -403,6 +417,9 @@ def summary(story: Story) -> str:
             if r.duplicate_of:
                 line += f" (duplicate of {r.duplicate_of[:8]}…)"
             out.append(line)
+    from entrypoints.demo_matching import summary_lines
+
+    out.extend(summary_lines(story))
     if story.postings:
         out.append("")
         out.append(f"Posted to finance: {len(story.postings)} (outbox → receiver → ledger)")

@@ -78,6 +78,11 @@ def order(view: dict[str, Any]) -> str:
         out.append(
             f"    {ln['line_no']:>3}. {ln['description'][:40]:<40} ordered {ln['quantity']:>8}"
             f"  received {ln['received_quantity']:>8}  outstanding {ln['outstanding']}"
+            + (
+                f"  billed {ln['billed_quantity']} ({ln['matched']})"
+                if "billed_quantity" in ln
+                else ""
+            )
         )
     for r in view["receipts"]:
         kind = "return" if r["is_return"] else "receipt"

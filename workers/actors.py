@@ -95,11 +95,14 @@ def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
         actors.issue_purchase_order.send(rid)
     for invoice_id in work.to_match:
         actors.match_invoice.send(invoice_id)
+    for po_id in work.to_rematch:
+        actors.rematch_for_order.send(po_id)
     if work.total:
         log.info(
-            "re-sent pending work: %s route, %s advance, %s order, %s match",
+            "re-sent pending work: %s route, %s advance, %s order, %s match, %s re-match",
             len(work.to_route),
             len(work.to_advance),
             len(work.to_order),
             len(work.to_match),
+            len(work.to_rematch),
         )

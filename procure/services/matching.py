@@ -44,6 +44,7 @@ EXCEPTION_ROLE = "finance"
 RESOLVERS = (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)
 FINANCE_REJECTED = "finance_rejected"
 VARIANCE_NOT_APPROVED = "variance_not_approved"
+LEDGER_INVARIANT = "ledger_invariant"
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,13 @@ def _match(
     inputs, decision = _decide(ctx, u, doc)
     version = _save_decision(u, doc.id, state, decision, trigger, now, None)
     codes = decision.codes
+    broken = _ledger_problems(inputs, decision) if decision.outcome != "exception" else []
+    if broken:  # never expected: the engine and the invariants disagree, so a person looks
+        new = move(current, "hold", doc.id)
+        _set_state(u, doc, state, new, version, None, decision, now, [LEDGER_INVARIANT])
+        why = "the match ledger refused the rows: " + "; ".join(broken)
+        exception_id = _open_exception(ctx, u, doc, version, [LEDGER_INVARIANT], why, now)
+        return MatchResult(doc.id, new.value, version, decision.outcome, codes, exception_id)
     if decision.outcome != "exception":
         _write_ledger(ctx, u, inputs, decision, version, now, None)
         new = move(current, "match", doc.id)
@@ -143,7 +151,7 @@ def _match(
 
 def _summary(decision: MatchDecision) -> str:
     held = [r for r in decision.reasons if r.action != "accept"]
-    return "; ".join(r.message for r in held)[:1000] or decision.outcome
+    return " ".join(r.message for r in held)[:1000] or decision.outcome
 
 
 def _save_decision(
@@ -201,6 +209,13 @@ def _set_state(
     state.updated_at = now
     u.session.flush()
     return state
+
+
+def _ledger_problems(inputs: MatchInputs, decision: MatchDecision) -> list[str]:
+    problems = check_ledger_write(
+        inputs.ledger, decision.ledger_entries, orders=inputs.orders, receipts=inputs.receipts
+    )
+    return [p.message for p in problems]
 
 
 def _write_ledger(
@@ -495,7 +510,10 @@ def _release(
 
 
 def _variance(inputs: MatchInputs, decision: MatchDecision) -> tuple[Decimal, Decimal]:
-    """What the council would pay above the order prices (net), and those order prices."""
+    """What the council would pay above the order prices (net), and those order prices: the
+    engine's figures when every line found its PO line, else from the ledger rows proposed."""
+    if decision.expected_net is not None and decision.net_variance is not None:
+        return decision.net_variance, decision.expected_net
     expected = sum((e.amount - e.price_variance for e in decision.ledger_entries), Decimal(0))
     return inputs.invoice.tax_exclusive - expected, expected
 

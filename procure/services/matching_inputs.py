@@ -17,7 +17,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -302,28 +302,44 @@ def live_entries(rows: Iterable[LedgerEntry]) -> list[LedgerEntry]:
 def _prior_invoices(
     session: Session, row: t.InvoiceDocumentRow, invoice: Invoice, policy: MatchPolicy
 ) -> list[PriorInvoice]:
-    """The earlier documents the duplicate layers compare with: the same supplier and normalised
-    number, the same supplier and amount within the window, or the same bytes."""
+    """The earlier documents the duplicate layers compare with (the same supplier and normalised
+    number, the same supplier and amount within the window, the same bytes) and, for a credit
+    note, the invoices its BT-25 names (how the engine finds their order without a BT-13)."""
     doc = t.InvoiceDocumentRow
-    conditions = [col(doc.sha256) == row.sha256]
+    # One indexed read per layer (sha256; supplier + normalised number; supplier + amount + date),
+    # united: an OR of the three would scan every accepted invoice.
+    layers = [select(col(doc.id)).where(col(doc.sha256) == row.sha256)]
     if row.supplier_key and row.normalised_number:
-        conditions.append(
-            (col(doc.supplier_key) == row.supplier_key)
-            & (col(doc.normalised_number) == row.normalised_number)
+        layers.append(
+            select(col(doc.id)).where(
+                col(doc.supplier_key) == row.supplier_key,
+                col(doc.normalised_number) == row.normalised_number,
+            )
         )
     if row.supplier_key and row.payable is not None:
         window = timedelta(days=policy.duplicate_window_days)
         day = invoice.issue_date
-        conditions.append(
-            (col(doc.supplier_key) == row.supplier_key)
-            & (col(doc.payable) == row.payable)
-            & (col(doc.issue_date) >= day - window)
-            & (col(doc.issue_date) <= day + window)
+        layers.append(
+            select(col(doc.id)).where(
+                col(doc.supplier_key) == row.supplier_key,
+                col(doc.payable) == row.payable,
+                col(doc.issue_date) >= day - window,
+                col(doc.issue_date) <= day + window,
+            )
+        )
+    if invoice.preceding_invoices and row.supplier_key:  # the invoices a credit note corrects
+        layers.append(
+            select(col(doc.id)).where(
+                col(doc.supplier_key) == row.supplier_key,
+                col(doc.number).in_(list(invoice.preceding_invoices)),
+            )
         )
     # Earlier = received before this one, or already through matching (a batch shares a time).
-    decided = select(col(t.InvoiceMatchRow.invoice_id))
+    decided = select(col(t.InvoiceMatchRow.invoice_id)).where(
+        col(t.InvoiceMatchRow.invoice_id).in_(union(*layers).scalar_subquery())
+    )
     stmt = select(doc).where(
-        or_(*conditions),
+        col(doc.id).in_(union(*layers).scalar_subquery()),
         col(doc.id) != row.id,
         col(doc.status) == "accepted",
         or_(col(doc.received_at) < row.received_at, col(doc.id).in_(decided)),

@@ -8,9 +8,10 @@ Every actor is idempotent, so sending twice is harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from procure.domain.requisition import ApprovalState, OrderState
@@ -25,10 +26,18 @@ class PendingWork:
     to_order: list[str] = field(default_factory=list)
     to_match: list[str] = field(default_factory=list)
     """Accepted invoices that matching has not decided yet."""
+    to_rematch: list[str] = field(default_factory=list)
+    """Purchase orders with goods received after an invoice started waiting for them."""
 
     @property
     def total(self) -> int:
-        return len(self.to_route) + len(self.to_advance) + len(self.to_order) + len(self.to_match)
+        return (
+            len(self.to_route)
+            + len(self.to_advance)
+            + len(self.to_order)
+            + len(self.to_match)
+            + len(self.to_rematch)
+        )
 
 
 def pending_work(ctx: ServiceContext, *, quiet_for_seconds: int = 0) -> PendingWork:
@@ -77,4 +86,31 @@ def pending_work(ctx: ServiceContext, *, quiet_for_seconds: int = 0) -> PendingW
                 .order_by(col(D.received_at))
             )
         )
-    return PendingWork(to_route, to_advance, to_order, to_match)
+        to_rematch = _orders_with_news_for_waiting_invoices(s, before)
+    return PendingWork(to_route, to_advance, to_order, to_match, to_rematch)
+
+
+def _orders_with_news_for_waiting_invoices(s: Session, before: datetime) -> list[str]:
+    W, PO, GR = t.InvoiceMatchRow, t.PurchaseOrderRow, t.GoodsReceiptRow  # noqa: N806
+    waiting = list(
+        s.scalars(select(W).where(col(W.state) == "waiting", col(W.updated_at) <= before))
+    )
+    since: dict[str, datetime] = {}
+    for w in waiting:
+        for number in w.po_numbers or []:
+            since[number] = min(since.get(number, w.updated_at), w.updated_at)
+    if not since:
+        return []
+    rows = s.execute(
+        select(col(PO.id), col(PO.number), func.max(col(GR.recorded_at)))
+        .join(GR, col(GR.purchase_order_id) == col(PO.id))
+        .where(col(PO.number).in_(sorted(since)))
+        .group_by(col(PO.id), col(PO.number))
+    )
+    return sorted(
+        po_id for po_id, number, last in rows if last is not None and _aware(last) > since[number]
+    )
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -376,6 +376,15 @@ class MatchExceptionRow(SQLModel, table=True):
     approval_task_id: str | None = Field(default=None, max_length=36)
 
 
+# Matching's duplicate layer "same supplier, same amount within a date window" reads by these.
+Index(
+    "ix_invoice_supplier_payable",
+    InvoiceDocumentRow.supplier_key,  # type: ignore[arg-type]
+    InvoiceDocumentRow.payable,  # type: ignore[arg-type]
+    InvoiceDocumentRow.issue_date,  # type: ignore[arg-type]
+)
+
+
 # -- Posting -----------------------------------------------------------------------------------
 class PostingRow(SQLModel, table=True):
     """One posting of a matched invoice to finance (per invoice and match version).

@@ -1,4 +1,5 @@
-"""`make demo` runs the whole pipeline on the embedded default and checks its own outcomes."""
+"""`make demo` runs the whole pipeline on the embedded default and checks its own outcomes,
+matching and its exceptions included."""
 
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ def test_the_demo_orders_escalates_refuses_and_receives(
     assert "anti-splitting" in out
     assert "Supplier invoices received: 6" in out
     assert "[BR-CO-16]" in out
-    assert "Posted to finance: 4" in out
-    assert out.count("  posted    AP0000000") == 4
-    assert "Trial balance (4 journals)" in out and "  balanced" in out
+    assert "Invoice matching: 9 invoice(s) and credit note(s)" in out
+    assert "matched_within_tolerance" in out and "held for quantity_over_received" in out
+    for code in ("price_over_tolerance", "duplicate_invoice", "bank_details_changed"):
+        assert code in out
+    assert "Exceptions resolved by finance: 4" in out and "Exceptions still open: 0" in out
+    assert "Trial balance" in out and "  balanced" in out
     checks = [ln for ln in out.splitlines() if ln.startswith("Checks: ")]
-    assert checks == ["Checks: 13 of 13 as expected"], out
+    assert checks == ["Checks: 21 of 21 as expected"], out

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from procure.domain import events as ev
 from procure.domain.invoice_match import Resolution
 from procure.services import matching, matching_views, orders
 from tests.conftest import line
 from tests.scenarios.invoicing import billed, codes, events_of, matching_of, ordered, send_invoice
+
+
+@pytest.fixture
+def app(make_app, database_url):
+    """These scenarios run on both SQLite and PostgreSQL."""
+    return make_app(database_url)
 
 
 def test_full_invoice_after_a_partial_delivery_is_held_then_matched_when_the_rest_arrives(app):

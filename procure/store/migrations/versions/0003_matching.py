@@ -120,6 +120,11 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_match_ledger_po_line", ["po_number", "po_line_no"], unique=False)
 
+    with op.batch_alter_table("invoice_document", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_invoice_supplier_payable", ["supplier_key", "payable", "issue_date"], unique=False
+        )
+
     # The match ledger is append-only, like the audit trail: corrections are reversal rows.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
@@ -140,6 +145,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invoice_document", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoice_supplier_payable")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS match_ledger_no_change ON match_ledger")
         op.execute("DROP FUNCTION IF EXISTS match_ledger_append_only()")

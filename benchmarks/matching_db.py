@@ -1,0 +1,170 @@
+"""``procure bench matching-db``: invoices matched per second through the database on PostgreSQL.
+
+What one match does, as the worker's ``match_invoice`` does it: one transaction that locks the
+invoice row and its purchase order, reads the canonical invoice, the order's lines, receipts and
+match ledger, the supplier's earlier invoices (duplicate layers), calls the engine, and writes the
+decision, the ledger rows (after the invariant check) and the events (or the exception task).
+
+The book: ``batch`` x (runs + 1) purchase orders of 5 goods lines from one supplier, fully
+received (written as rows, not through approval: that is not what is measured), and one UBL
+invoice per order taken in by intake beforehand (not timed). Mix by order number modulo 10:
+8 exact, 1 with a price 1% up (matched within tolerance), 1 billing a partial delivery in full
+(held: an exception task is written). Each run matches ``batch`` fresh invoices one by one.
+
+Figures (medians after a warm-up run): ``matching_db_invoices_per_second``, anchored on
+``postgres_single_row_commits_per_second`` measured in the same process (a match is one
+transaction, so the ratio says how many commits' worth of time one match costs).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from benchmarks.report import emit, figure
+from benchmarks.requisitions import commit_rate, ensure_database, fresh_app
+from entrypoints.demo_invoices import invoice_for_order
+from procure.einvoice.ubl_writer import render_ubl
+from procure.ports import NullDispatcher
+from procure.services import matching
+from procure.services.admin import reference_data
+from procure.services.intake import Received, ingest_many
+from procure.settings import Settings
+from procure.store import repository as repo
+from procure.store import tables as t
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/procure_bench_matching"
+LINES = 5
+SUPPLIER = "SUP-0002"
+
+
+def _book(app: Any, orders: int) -> list[dict[str, Any]]:
+    """Orders, order lines and full receipts as rows, in one transaction; returns order views
+    in the shape ``invoice_for_order`` reads."""
+    now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    reqs, pos, lines, receipts, receipt_lines, views = [], [], [], [], [], []
+    for i in range(orders):
+        rid, pid, gid = f"req-{i}", f"po-{i}", f"grn-{i}"
+        number = f"PO-2026-{i + 1:06d}"
+        items = [
+            {
+                "line_no": n,
+                "description": f"Stationery item {n}, pack of {10 * n}",
+                "quantity": str(i + n),
+                "unit_code": "XBX",
+                "unit_price": f"{n * 3}.50",
+                "vat_code": "S",
+            }
+            for n in range(1, LINES + 1)
+        ]
+        net = sum((Decimal(x["quantity"]) * Decimal(x["unit_price"]) for x in items), Decimal(0))
+        reqs.append(
+            {
+                "id": rid, "number": f"REQ-2026-{i + 1:06d}", "requester_id": "s.jones",
+                "cost_centre": "CC-FAC", "supplier_id": SUPPLIER, "suggested_supplier": None,
+                "need_by": date(2026, 12, 1), "justification": "bench", "quotes_attached": 0,
+                "version": 1, "approval_state": "approved", "order_state": "ordered",
+                "current_step": 1, "purchase_order_number": number, "net_total": net,
+                "submitted_at": now, "updated_at": now, "route": None,
+            }
+        )  # fmt: skip
+        pos.append(
+            {
+                "id": pid, "number": number, "requisition_id": rid,
+                "requisition_number": f"REQ-2026-{i + 1:06d}", "supplier_id": SUPPLIER,
+                "requester_id": "s.jones", "cost_centre": "CC-FAC", "need_by": date(2026, 12, 1),
+                "issued_at": now, "status": "issued", "receipt_state": "fully_received",
+                "net_total": net,
+            }
+        )  # fmt: skip
+        receipts.append(
+            {
+                "id": gid, "number": f"GRN-2026-{i + 1:06d}", "purchase_order_id": pid,
+                "received_on": date(2026, 11, 10), "recorded_at": now, "recorded_by": "s.jones",
+                "note": "", "is_return": False,
+            }
+        )  # fmt: skip
+        for x in items:
+            qty = Decimal(x["quantity"])
+            received = qty - 1 if i % 10 == 9 and x["line_no"] == 1 else qty
+            lines.append(
+                {
+                    "purchase_order_id": pid, "line_no": x["line_no"],
+                    "description": x["description"], "quantity": qty, "unit_code": "XBX",
+                    "unit_price": Decimal(x["unit_price"]), "vat_code": "S", "gl_code": "4010",
+                    "category": "STATIONERY", "received_quantity": received,
+                }
+            )  # fmt: skip
+            receipt_lines.append(
+                {"goods_receipt_id": gid, "po_line_no": x["line_no"], "quantity": received}
+            )
+        views.append(
+            {"number": number, "supplier": SUPPLIER, "cost_centre": "CC-FAC", "lines": items}
+        )
+    with app.db.transaction() as s:
+        for table, rows in (
+            (t.RequisitionRow, reqs),
+            (t.PurchaseOrderRow, pos),
+            (t.PurchaseOrderLineRow, lines),
+            (t.GoodsReceiptRow, receipts),
+            (t.GoodsReceiptLineRow, receipt_lines),
+        ):
+            repo.bulk_insert(s, table, rows)
+    return views
+
+
+def _invoices(app: Any, views: list[dict[str, Any]]) -> list[str]:
+    ref = reference_data(app.ctx)
+    issued = date(2026, 11, 20)
+    ids: list[str] = []
+    for start in range(0, len(views), 100):
+        batch = []
+        for i, view in enumerate(views[start : start + 100], start=start):
+            prices = {1: Decimal("3.53")} if i % 10 == 8 else None  # +0.9% on line 1
+            doc = invoice_for_order(
+                view, ref, number=f"BENCH-{i:06d}", issued=issued, prices=prices
+            )
+            batch.append(Received(render_ubl(doc), f"BENCH-{i:06d}.xml", "bench"))
+        results = ingest_many(app.ctx, batch)
+        assert all(r.status == "accepted" for r in results), results[0].findings
+        ids += [r.id for r in results]
+    return ids
+
+
+def main(*, batch: int, runs: int) -> None:
+    url = Settings(
+        database_url=os.environ.get("PROCURE_BENCH_DATABASE_URL", PG_DEFAULT)
+    ).database_url
+    ensure_database(url)
+    app = fresh_app(url, "embedded")
+    try:
+        app.ctx.dispatch = NullDispatcher()  # matched here, one by one, not by the workers
+        app.ctx.clock = lambda: datetime(2026, 11, 25, 9, tzinfo=UTC)
+        views = _book(app, batch * (runs + 1))
+        ids = _invoices(app, views)
+        commit_rate(url, 300)  # warm-up
+        anchor, samples, states = [], [], {}
+        for r in range(runs + 1):
+            chunk = ids[r * batch : (r + 1) * batch]
+            start = time.perf_counter()
+            for invoice_id in chunk:
+                result = matching.match_invoice(app.ctx, invoice_id)
+                states[result.state] = states.get(result.state, 0) + 1
+            samples.append(len(chunk) / (time.perf_counter() - start))
+            anchor.append(commit_rate(url, 1000))
+        assert states.get("matched", 0) >= batch, states  # the mix matched as designed
+        emit(figure("postgres_single_row_commits_per_second", anchor[1:], "commits/s"))
+        emit(
+            figure(
+                "matching_db_invoices_per_second",
+                samples[1:],
+                "invoices/s",
+                anchor="postgres_single_row_commits_per_second",
+                anchor_samples=anchor[1:],
+            )
+        )
+    finally:
+        app.close()
