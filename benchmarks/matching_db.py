@@ -96,6 +96,7 @@ def _book(app: Any, orders: int) -> list[dict[str, Any]]:
                     "description": x["description"], "quantity": qty, "unit_code": "XBX",
                     "unit_price": Decimal(x["unit_price"]), "vat_code": "S", "gl_code": "4010",
                     "category": "STATIONERY", "received_quantity": received,
+                    "receipt_required": True,
                 }
             )  # fmt: skip
             receipt_lines.append(

@@ -47,6 +47,10 @@ class LineOut(_Out):
     vat_code: str
     gl_code: str
     category: str
+    receipt_required: bool = Field(
+        description="Goods (true: billed up to what is received, 3-way) or services (false: "
+        "billed up to what is ordered, 2-way)"
+    )
 
 
 class RouteStepOut(_Out):
@@ -173,6 +177,7 @@ class DecisionOut(_Out):
 
 # -- purchase orders and receipts ----------------------------------------------------------------
 class OrderLineOut(LineOut):
+    matching: str = Field(description="How invoices are matched to the line: 3-way or 2-way")
     received_quantity: str
     outstanding: str
 

@@ -118,11 +118,15 @@ def load_sample(
 
 @policy_app.command("show")
 def policy_show() -> None:
-    """Print the approval policy in force, in words."""
-    from procure.reference.policy_file import load_policy, policy_as_text
+    """Print the approval policy and the matching tolerances in force, in words."""
+    from procure.reference.policy_file import load_policy, match_policy_as_text, policy_as_text
+    from procure.services.matching_inputs import load_match_policy
     from procure.settings import Settings
 
-    typer.echo(policy_as_text(load_policy(Settings().policy_file)))
+    path = Settings().policy_file
+    typer.echo(policy_as_text(load_policy(path)))
+    typer.echo("")
+    typer.echo(match_policy_as_text(load_match_policy(path)))
 
 
 # -- requisitions ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ def requisition(view: dict[str, Any]) -> str:
         out.append(
             f"    {ln['line_no']:>3}. {ln['description'][:40]:<40} {ln['quantity']:>8} {ln['unit_code']}"
             f" x £{ln['unit_price']} = £{ln['net']}  [{ln['vat_code']}/{ln['gl_code']}/{ln['category']}]"
+            f" {_goods_or_services(ln)}"
         )
     route = view.get("route")
     if route and route.get("steps"):
@@ -42,6 +43,10 @@ def requisition(view: dict[str, Any]) -> str:
     for e in view["timeline"]:
         out.append(f"    {e['at']}  {e['summary']}")
     return "\n".join(out)
+
+
+def _goods_or_services(line: dict[str, Any]) -> str:
+    return "goods" if line.get("receipt_required", True) else "services"
 
 
 def inbox(tasks: list[dict[str, Any]]) -> str:
@@ -77,12 +82,9 @@ def order(view: dict[str, Any]) -> str:
     for ln in view["lines"]:
         out.append(
             f"    {ln['line_no']:>3}. {ln['description'][:40]:<40} ordered {ln['quantity']:>8}"
+            f" {ln['unit_code']:<3} {_goods_or_services(ln)}, {ln['matching']}"
             f"  received {ln['received_quantity']:>8}  outstanding {ln['outstanding']}"
-            + (
-                f"  billed {ln['billed_quantity']} ({ln['matched']})"
-                if "billed_quantity" in ln
-                else ""
-            )
+            + (f"  billed {ln['billed_quantity']}" if "billed_quantity" in ln else "")
         )
     for r in view["receipts"]:
         kind = "return" if r["is_return"] else "receipt"

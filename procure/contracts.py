@@ -42,6 +42,15 @@ class RequisitionLineIn(BaseModel):
     vat_code: str = Field(min_length=1, max_length=8, description="S, R, Z, E, OS or RC")
     gl_code: str = Field(min_length=1, max_length=32)
     category: str = Field(min_length=1, max_length=32)
+    receipt_required: bool | None = Field(
+        default=None,
+        description=(
+            "Goods or services. true: goods, billed only up to what a goods receipt records "
+            "(3-way match); false: a service, billed up to what was ordered with no receipt "
+            "(2-way match). Left out: a service when unit_code is a service unit (HUR, DAY, WEE, "
+            "MON, ANN, MIN, E48, LS), goods otherwise."
+        ),
+    )
 
 
 class RequisitionIn(BaseModel):
@@ -90,6 +99,7 @@ class RequisitionIn(BaseModel):
                     vat_code=ln.vat_code.upper(),
                     gl_code=ln.gl_code,
                     category=ln.category.upper(),
+                    receipt_required=ln.receipt_required,
                 )
                 for i, ln in enumerate(self.lines, start=1)
             ),

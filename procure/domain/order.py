@@ -45,6 +45,9 @@ class PurchaseOrderLine:
     vat_code: str
     gl_code: str
     category: str
+    receipt_required: bool
+    """Goods (True): billed up to what goods receipts brought (3-way). Services (False): billed
+    up to what was ordered (2-way), no receipt needed. Set from the requisition line."""
     received_quantity: Decimal = ZERO
 
     @property
@@ -135,6 +138,7 @@ class PurchaseOrder:
                     vat_code=ln.vat_code,
                     gl_code=ln.gl_code,
                     category=ln.category,
+                    receipt_required=ln.needs_receipt,
                 )
                 for ln in requisition.lines
             ],

@@ -62,6 +62,17 @@ MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE = Decimal("100000000")
 
 
+SERVICE_UNIT_CODES = frozenset({"HUR", "DAY", "WEE", "MON", "ANN", "MIN", "E48", "LS"})
+"""UN/ECE units that mean a service when a line does not say: hours, days, weeks, months, years,
+minutes, service units and lump sum. Such a line needs no goods receipt."""
+
+
+def receipt_required_by_default(unit_code: str) -> bool:
+    """Whether a line ordered in ``unit_code`` is goods (a goods receipt is needed before it is
+    billed: 3-way matching) when the requester does not say: every unit but the service units."""
+    return unit_code not in SERVICE_UNIT_CODES
+
+
 @dataclass(frozen=True)
 class RequisitionLine:
     line_no: int
@@ -72,10 +83,20 @@ class RequisitionLine:
     vat_code: str
     gl_code: str
     category: str
+    receipt_required: bool | None = None
+    """As the requester said: True for goods (matched 3-way against goods receipts), False for
+    services (matched 2-way against the order); None: from the unit (``needs_receipt``)."""
 
     @property
     def net(self) -> Decimal:
         return line_net(self.quantity, self.unit_price)
+
+    @property
+    def needs_receipt(self) -> bool:
+        """Goods (True) or services (False): as said, else inferred from the unit code."""
+        if self.receipt_required is None:
+            return receipt_required_by_default(self.unit_code)
+        return self.receipt_required
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """The matching policy: the tolerance table and the other matching settings, as data.
 
-Imports: the standard library, ``procure.domain.money`` and ``procure.errors``.
+Imports: the standard library, ``procure.domain.money`` and ``procure.errors``. The council's
+defaults are not written here: they are the ``[matching]`` section of the packaged
+``procure/reference/policy.toml`` (``default_match_policy()`` reads it), so that the table in
+force is always one a person can read, and change in their own policy file.
 
 A tolerance row says, for one ``check`` at one ``scope``, how far the invoice may differ from
 the order before ``action`` applies:
@@ -35,9 +38,12 @@ the order before ``action`` applies:
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
+from importlib import resources
 from typing import Any, Literal
 
 from procure.domain.money import parse_decimal
@@ -111,16 +117,16 @@ class ToleranceRule:
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
     tolerances: tuple[ToleranceRule, ...]
-    duplicate_window_days: int = 30
+    duplicate_window_days: int
     """Same supplier and payable amount within this many days (either side) is a suspected
     duplicate."""
-    reapproval_percent: Decimal | None = Decimal(10)
-    reapproval_amount: Decimal | None = Decimal("500.00")
+    reapproval_percent: Decimal | None
+    reapproval_amount: Decimal | None
     """Releasing a variance beyond either of these goes back to the PO's approver."""
-    description_min_score: int = 80
+    description_min_score: int
     """Least description similarity (0-100, rapidfuzz token-set ratio) for a line found by its
     description only."""
-    description_margin: int = 10
+    description_margin: int
     """How far the best description candidate must score above the next to be taken; otherwise
     the line is ``ambiguous_line``."""
     _index: Mapping[tuple[str, str, str | None], tuple[ToleranceRule, ...]] = field(
@@ -172,39 +178,21 @@ def strongest(rows: Iterable[ToleranceRule]) -> ToleranceRule | None:
     return best
 
 
+PACKAGED_POLICY = "the packaged policy.toml"
+
+
+@cache
 def default_match_policy() -> MatchPolicy:
-    """Council defaults (the same as the ``[matching]`` section seeded in policy.toml)."""
-    return match_policy_from_mapping({"matching": DEFAULT_MATCHING})
-
-
-DEFAULT_MATCHING: Mapping[str, Any] = {
-    "duplicate_window_days": 30,
-    "reapproval_percent": "10",
-    "reapproval_amount": "500.00",
-    "description_min_score": 80,
-    "description_margin": 10,
-    "tolerance": [
-        # Price: up to 2% or £25 a unit over, whichever is less, is accepted; a lower price is
-        # accepted at any size (the council pays less); beyond 2% is held, beyond 50% rejected.
-        {"scope": "global", "check": "unit_price", "upper_percent": "2", "upper_amount": "25.00",
-         "action": "hold"},
-        {"scope": "global", "check": "unit_price", "upper_percent": "50", "action": "reject"},
-        # Quantity: never more than received (goods) or ordered (services).
-        {"scope": "global", "check": "quantity", "upper_amount": "0", "action": "hold"},
-        # Line amounts against quantity x ordered price: up to 2% or £100 over, whichever is less
-        # (so a price rise inside its tolerance cannot add up to much on a big line).
-        {"scope": "global", "check": "line_amount", "upper_percent": "2", "upper_amount": "100.00",
-         "action": "hold"},
-        # Invoice total against its lines (charges not on the order): up to 1% or £1.
-        {"scope": "global", "check": "invoice_total", "upper_percent": "1", "upper_amount": "1.00",
-         "action": "hold"},
-        # VAT: rounding by line or by rate group, up to 5p either way.
-        {"scope": "global", "check": "vat", "upper_amount": "0.05", "lower_amount": "0.05",
-         "action": "hold"},
-        # Date: an invoice may be dated up to 7 days before the goods arrived.
-        {"scope": "global", "check": "date", "upper_amount": "7", "action": "hold"},
-    ],
-}  # fmt: skip
+    """The council defaults: the ``[matching]`` section of the packaged ``policy.toml``, the one
+    place they are written (read once; every setting and row is required there)."""
+    raw = resources.files("procure.reference").joinpath("policy.toml").read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # pragma: no cover - packaging
+        raise ConfigurationError(f"{PACKAGED_POLICY}: not a valid TOML file ({exc})") from exc
+    if "matching" not in data:
+        raise ConfigurationError(f"{PACKAGED_POLICY}: matching: missing ([matching] section)")
+    return _from_section(data["matching"], PACKAGED_POLICY, fallback=None)
 
 
 _POLICY_KEYS = frozenset(
@@ -233,37 +221,58 @@ _RULE_KEYS = frozenset(
 
 def match_policy_from_mapping(data: Mapping[str, Any], *, source: str = "policy") -> MatchPolicy:
     """The ``MatchPolicy`` of a parsed policy file's ``[matching]`` table (with its
-    ``[[matching.tolerance]]`` rows); the packaged defaults when there is no such table. Any
-    problem raises ``ConfigurationError`` naming the file and the key, e.g.
-    ``matching.tolerance[2].upper_percent``."""
+    ``[[matching.tolerance]]`` rows). A file without ``[matching]`` gets the packaged defaults,
+    and a setting the section leaves out takes the packaged value (``tolerance`` left out: the
+    packaged rows; ``tolerance = []``: no rows, every check exact). Any problem raises
+    ``ConfigurationError`` naming the file and the key, e.g. ``matching.tolerance[2].upper_percent``
+    (rows are numbered from 1, in file order)."""
     if "matching" not in data:
         return default_match_policy()
-    table = data["matching"]
+    return _from_section(data["matching"], source, fallback=default_match_policy())
+
+
+def _from_section(table: object, source: str, *, fallback: MatchPolicy | None) -> MatchPolicy:
+    """``fallback`` supplies what the section leaves out; None: everything is required."""
     if not isinstance(table, Mapping):
         raise ConfigurationError(f"{source}: matching: must be a table ([matching])")
     problems: list[str] = []
     for key in sorted(set(table) - _POLICY_KEYS):
         problems.append(f"matching.{key}: unknown setting; expected one of {_names(_POLICY_KEYS)}")
-    window = _whole(table, "duplicate_window_days", 30, problems, minimum=0)
-    min_score = _whole(table, "description_min_score", 80, problems, minimum=0, maximum=100)
-    margin = _whole(table, "description_margin", 10, problems, minimum=0, maximum=100)
-    re_pct = _limit(table.get("reapproval_percent", "10"), "matching.reapproval_percent", problems)
-    re_amt = _limit(
-        table.get("reapproval_amount", "500.00"), "matching.reapproval_amount", problems
+    if fallback is None:
+        for key in sorted(_POLICY_KEYS - set(table)):
+            problems.append(f"matching.{key}: missing (the packaged file gives every setting)")
+    # With no fallback a missing setting is already a problem, so its placeholder is never used.
+    base = fallback or MatchPolicy((), 0, None, None, 0, 0)
+    window = _whole(table, "duplicate_window_days", base.duplicate_window_days, problems, minimum=0)
+    min_score = _whole(
+        table, "description_min_score", base.description_min_score, problems, minimum=0, maximum=100
     )
-    rows = table.get("tolerance", [])
+    margin = _whole(
+        table, "description_margin", base.description_margin, problems, minimum=0, maximum=100
+    )
+    re_pct = (
+        _limit(table["reapproval_percent"], "matching.reapproval_percent", problems)
+        if "reapproval_percent" in table
+        else base.reapproval_percent
+    )
+    re_amt = (
+        _limit(table["reapproval_amount"], "matching.reapproval_amount", problems)
+        if "reapproval_amount" in table
+        else base.reapproval_amount
+    )
     rules: list[ToleranceRule] = []
+    rows = table.get("tolerance", [])
     if not isinstance(rows, Sequence) or isinstance(rows, str | bytes):
         problems.append("matching.tolerance: must be a list of [[matching.tolerance]] tables")
         rows = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows, start=1):
         rule = _rule(row, f"matching.tolerance[{i}]", problems)
         if rule is not None:
             rules.append(rule)
     if problems:
         raise ConfigurationError(f"{source}: " + "; ".join(problems))
     return MatchPolicy(
-        tolerances=tuple(rules),
+        tolerances=tuple(rules) if "tolerance" in table or fallback is None else base.tolerances,
         duplicate_window_days=window,
         reapproval_percent=re_pct,
         reapproval_amount=re_amt,
@@ -306,6 +315,11 @@ def _rule(row: object, key: str, problems: list[str]) -> ToleranceRule | None:
             if row.get(name) is not None:
                 problems.append(f"{key}.{name}: a date tolerance is in days; use {name[:5]}_amount")
     if len(problems) > before:
+        # Say which row it is in the file's own words, as well as its position.
+        label = " ".join(str(v) for v in (scope, scope_key, check) if isinstance(v, str))
+        for i in range(before, len(problems)):
+            where, _, what = problems[i].partition(": ")
+            problems[i] = f"{where} (the row {label or 'with no scope or check'}): {what}"
         return None
     return ToleranceRule(
         scope=scope,  # type: ignore[arg-type]

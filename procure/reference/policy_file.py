@@ -26,8 +26,9 @@ from procure.domain.policy import (
 )
 from procure.domain.reference import Role
 from procure.errors import ConfigurationError
+from procure.matching.policy import MatchPolicy, ToleranceRule
 
-__all__ = ["load_policy", "parse_policy", "policy_as_text"]
+__all__ = ["load_policy", "match_policy_as_text", "parse_policy", "policy_as_text"]
 
 _VALID_ROLES = frozenset(r.value for r in Role)
 # These three come from the requisition's cost centre, so naming a holder for them would be ignored.
@@ -277,3 +278,60 @@ def policy_as_text(policy: ApprovalPolicy) -> str:
         f"Over-receipt allowance: {policy.over_receipt_allowance_percent}%",
     ]
     return "\n".join(lines)
+
+
+def match_policy_as_text(policy: MatchPolicy) -> str:
+    """The ``[matching]`` settings and the tolerance table in force, as ``procure policy show``
+    prints them. Rows keep their numbers in the file (the numbers errors name)."""
+    limits = []
+    if policy.reapproval_percent is not None:
+        limits.append(f"{policy.reapproval_percent}% of the order")
+    if policy.reapproval_amount is not None:
+        limits.append(format_gbp(policy.reapproval_amount))
+    reapproval = " or ".join(limits)
+    lines = [
+        "Invoice matching:",
+        f"  Suspected duplicate: same supplier and amount within "
+        f"{policy.duplicate_window_days} days",
+        f"  Releasing a variance beyond {reapproval or 'nothing (never)'} goes back to the "
+        "PO's approver",
+        f"  Lines placed by description: score at least {policy.description_min_score} of 100,"
+        f" {policy.description_margin} above the next best",
+        "",
+        "Tolerances (per check the rows of the most specific scope are used: item, category,",
+        "supplier, then global; a percent and an amount on one side: whichever is less; beyond the",
+        "limits the action applies; a check with no row must match exactly):",
+    ]
+    header = ("#", "check", "scope", "above expected", "below expected", "beyond")
+    rows = [header] + [
+        (
+            str(i),
+            "VAT" if r.check == "vat" else r.check.replace("_", " "),
+            r.scope if r.scope_key is None else f"{r.scope} {r.scope_key}",
+            _side(r, r.upper_percent, r.upper_amount),
+            _side(r, r.lower_percent, r.lower_amount),
+            r.action,
+        )
+        for i, r in enumerate(policy.tolerances, start=1)
+    ]
+    widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+    for row in rows:
+        cells = [row[0].rjust(widths[0])] + [
+            v.ljust(w) for v, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  " + "  ".join(cells).rstrip())
+    if not policy.tolerances:
+        lines.append("  (no rows: every check must match exactly)")
+    return "\n".join(lines)
+
+
+def _side(rule: ToleranceRule, percent: Decimal | None, amount: Decimal | None) -> str:
+    limits = [f"{percent}%"] if percent is not None else []
+    if amount is not None:
+        if rule.check == "date":
+            limits.append(f"{amount} days")
+        elif rule.check == "quantity":
+            limits.append(f"{amount} (order units)")
+        else:
+            limits.append(format_gbp(amount))
+    return " or ".join(limits) or "no limit"

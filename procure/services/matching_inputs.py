@@ -215,7 +215,7 @@ def load_inputs(
                     cost_centre=r.cost_centre,
                     gl_code=ln.gl_code,
                     category=ln.category,
-                    receipt_required=ln.unit_code not in SERVICE_UNIT_CODES,
+                    receipt_required=ln.receipt_required,
                 )
                 for ln in lines_by_po[r.id]
             ),

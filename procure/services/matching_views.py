@@ -129,7 +129,7 @@ def order_positions(ctx: ServiceContext, po_number: str) -> list[dict[str, Any]]
     """Ordered, received and billed per line of a purchase order, recomputed from the goods
     receipts and the match ledger (credit notes and reversals included)."""
     from procure.matching import Order, OrderLine, ReceiptLine
-    from procure.services.matching_inputs import CURRENCY, SERVICE_UNIT_CODES
+    from procure.services.matching_inputs import CURRENCY
 
     po, pol = t.PurchaseOrderRow, t.PurchaseOrderLineRow
     gr, grl = t.GoodsReceiptRow, t.GoodsReceiptLineRow
@@ -157,8 +157,7 @@ def order_positions(ctx: ServiceContext, po_number: str) -> list[dict[str, Any]]
             OrderLine(
                 order.number, ln.line_no, ln.description, None, ln.quantity, ln.unit_code,
                 ln.unit_price, ln.quantity * ln.unit_price, ln.vat_code, Decimal(0),
-                order.cost_centre, ln.gl_code, ln.category,
-                ln.unit_code not in SERVICE_UNIT_CODES,
+                order.cost_centre, ln.gl_code, ln.category, ln.receipt_required,
             )
             for ln in lines
         ),

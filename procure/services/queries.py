@@ -162,6 +162,7 @@ def requisition_status(
                 "vat_code": ln.vat_code,
                 "gl_code": ln.gl_code,
                 "category": ln.category,
+                "receipt_required": ln.needs_receipt,
             }
             for ln in req.lines
         ],
@@ -291,6 +292,8 @@ def order_view(ctx: ServiceContext, key: str, *, viewer: str | None = None) -> d
                 "vat_code": ln.vat_code,
                 "gl_code": ln.gl_code,
                 "category": ln.category,
+                "receipt_required": ln.receipt_required,
+                "matching": "3-way" if ln.receipt_required else "2-way",
                 "received_quantity": str(ln.received_quantity),
                 "outstanding": str(ln.outstanding),
             }

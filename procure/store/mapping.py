@@ -187,6 +187,7 @@ def requisition_from_rows(row: t.RequisitionRow, lines: list[t.RequisitionLineRo
                 vat_code=ln.vat_code,
                 gl_code=ln.gl_code,
                 category=ln.category,
+                receipt_required=ln.receipt_required,
             )
             for ln in sorted(lines, key=lambda x: x.line_no)
         ),
@@ -233,6 +234,7 @@ def requisition_line_values(req: Requisition) -> list[dict[str, object]]:
             "vat_code": ln.vat_code,
             "gl_code": ln.gl_code,
             "category": ln.category,
+            "receipt_required": ln.receipt_required,
         }
         for ln in req.lines
     ]
@@ -303,6 +305,7 @@ def order_from_rows(row: t.PurchaseOrderRow, lines: list[t.PurchaseOrderLineRow]
                 vat_code=ln.vat_code,
                 gl_code=ln.gl_code,
                 category=ln.category,
+                receipt_required=ln.receipt_required,
                 received_quantity=ln.received_quantity,
             )
             for ln in sorted(lines, key=lambda x: x.line_no)
@@ -336,6 +339,7 @@ def order_rows(po: PurchaseOrder) -> tuple[t.PurchaseOrderRow, list[t.PurchaseOr
             vat_code=ln.vat_code,
             gl_code=ln.gl_code,
             category=ln.category,
+            receipt_required=ln.receipt_required,
             received_quantity=ln.received_quantity,
         )
         for ln in po.lines

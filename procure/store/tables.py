@@ -134,6 +134,8 @@ class RequisitionLineRow(SQLModel, table=True):
     vat_code: str
     gl_code: str
     category: str
+    receipt_required: bool | None = None
+    """As the requester said (goods True, services False); NULL: from the unit code."""
 
 
 class ApprovalTaskRow(SQLModel, table=True):
@@ -185,6 +187,8 @@ class PurchaseOrderLineRow(SQLModel, table=True):
     gl_code: str
     category: str
     received_quantity: Decimal = _qty()
+    receipt_required: bool = True
+    """Goods, matched 3-way against receipts (true); services, matched 2-way (false)."""
 
 
 class GoodsReceiptRow(SQLModel, table=True):

@@ -429,3 +429,34 @@ def test_without_an_app_the_api_bootstraps_one_on_startup_and_closes_it(
     with TestClient(api) as client:
         assert client.get("/health").json()["database"] == "ok"
         assert client.get("/me").status_code == 401
+
+
+def test_a_line_says_goods_or_services_and_the_order_line_carries_it(
+    client: TestClient, as_: Callable[[str], Headers]
+) -> None:
+    jones, walsh = as_("s.jones"), as_("e.walsh")
+    body = requisition_body(
+        paper_line(description="Scaffold tower hire", unit_code="DAY", receipt_required=True),
+        paper_line(description="Site survey report", unit_code="C62", receipt_required=False),
+        paper_line(description="Cleaning, hours", unit_code="HUR"),
+    )
+    req = submit(client, jones, body)
+    assert [ln["receipt_required"] for ln in req["lines"]] == [True, False, False]
+    task = only_task(client, walsh, req["number"])
+    client.post(f"/tasks/{task['task_id']}/decision", json={"decision": "approve"}, headers=walsh)
+    po = client.get(f"/requisitions/{req['number']}", headers=jones).json()["purchase_order"]
+
+    order = client.get(f"/purchase-orders/{po['number']}", headers=jones).json()
+
+    assert [(ln["receipt_required"], ln["matching"]) for ln in order["lines"]] == [
+        (True, "3-way"),
+        (False, "2-way"),
+        (False, "2-way"),
+    ]
+    refused = client.post(
+        "/requisitions",
+        json=requisition_body(paper_line(receipt_required="perhaps")),
+        headers=jones,
+    )
+    assert refused.status_code == 422
+    assert "lines[1].receipt_required" in problems(refused)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
 from decimal import Decimal
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from procure.errors import ConfigurationError
 from procure.matching import default_match_policy, match_policy_from_mapping
 from procure.matching.policy import ToleranceRule
+from procure.reference.policy_file import match_policy_as_text
+from procure.services.matching_inputs import load_match_policy
 
 
 def rule(**kw: object) -> ToleranceRule:
@@ -77,15 +82,15 @@ def test_the_most_specific_scope_with_rows_for_the_check_wins() -> None:
 @pytest.mark.parametrize(
     ("row", "named"),
     [
-        ({"scope": "region", "check": "unit_price", "action": "hold"}, "matching.tolerance[0].scope"),
-        ({"scope": "global", "check": "colour", "action": "hold"}, "matching.tolerance[0].check"),
-        ({"scope": "global", "check": "unit_price", "action": "shrug"}, "matching.tolerance[0].action"),
-        ({"scope": "global", "check": "unit_price", "action": "hold", "upper_percent": "two"}, "matching.tolerance[0].upper_percent"),
-        ({"scope": "global", "check": "unit_price", "action": "hold", "upper_amount": "-1"}, "matching.tolerance[0].upper_amount"),
-        ({"scope": "supplier", "check": "unit_price", "action": "hold"}, "matching.tolerance[0].scope_key"),
-        ({"scope": "item", "scope_key": "X", "check": "vat", "action": "hold"}, "matching.tolerance[0].scope"),
-        ({"scope": "global", "check": "date", "action": "hold", "upper_percent": "5"}, "matching.tolerance[0].upper_percent"),
-        ({"scope": "global", "check": "unit_price", "action": "hold", "uper_percent": "5"}, "matching.tolerance[0].uper_percent"),
+        ({"scope": "region", "check": "unit_price", "action": "hold"}, "matching.tolerance[1].scope"),
+        ({"scope": "global", "check": "colour", "action": "hold"}, "matching.tolerance[1].check"),
+        ({"scope": "global", "check": "unit_price", "action": "shrug"}, "matching.tolerance[1].action"),
+        ({"scope": "global", "check": "unit_price", "action": "hold", "upper_percent": "two"}, "matching.tolerance[1].upper_percent"),
+        ({"scope": "global", "check": "unit_price", "action": "hold", "upper_amount": "-1"}, "matching.tolerance[1].upper_amount"),
+        ({"scope": "supplier", "check": "unit_price", "action": "hold"}, "matching.tolerance[1].scope_key"),
+        ({"scope": "item", "scope_key": "X", "check": "vat", "action": "hold"}, "matching.tolerance[1].scope"),
+        ({"scope": "global", "check": "date", "action": "hold", "upper_percent": "5"}, "matching.tolerance[1].upper_percent"),
+        ({"scope": "global", "check": "unit_price", "action": "hold", "uper_percent": "5"}, "matching.tolerance[1].uper_percent"),
     ],
 )  # fmt: skip
 def test_a_bad_tolerance_row_is_refused_naming_the_field(
@@ -115,10 +120,74 @@ def test_reapproval_beyond_either_threshold() -> None:
     assert policy.needs_reapproval(Decimal("500.01"), Decimal("100000"))
 
 
-def test_the_packaged_policy_file_gives_a_usable_match_policy() -> None:
-    import tomllib
-    from importlib import resources
+PACKAGED = resources.files("procure.reference").joinpath("policy.toml").read_text("utf-8")
 
-    raw = resources.files("procure.reference").joinpath("policy.toml").read_text("utf-8")
-    policy = match_policy_from_mapping(tomllib.loads(raw), source="policy.toml")
-    assert policy.rules_for("unit_price", supplier="any")
+
+def test_the_defaults_are_the_packaged_policy_files_matching_section() -> None:
+    policy = match_policy_from_mapping(tomllib.loads(PACKAGED), source="policy.toml")
+    assert policy == default_match_policy()
+    described = [r.describe() for r in policy.tolerances]
+    assert described == [
+        "global unit_price: above +2% or +25.00 -> hold",
+        "global unit_price: above +50% -> reject",
+        "global quantity: above +0 -> hold",
+        "global line_amount: above +2% or +100.00 -> hold",
+        "global invoice_total: above +1% or +1.00 -> hold",
+        "global vat: above +0.05; below -0.05 -> hold",
+        "global date: above +7 days -> hold",
+        "category FLEET unit_price: above +5% -> hold",
+        "category FLEET unit_price: above +50% -> reject",
+        "category FLEET line_amount: above +5% or +250.00 -> hold",
+    ]
+    assert (policy.duplicate_window_days, policy.reapproval_percent, policy.reapproval_amount) == (
+        30,
+        Decimal("10"),
+        Decimal("500.00"),
+    )
+
+
+def test_a_row_changed_in_a_copied_file_is_the_row_in_force(tmp_path: Path) -> None:
+    own = tmp_path / "policy.toml"
+    own.write_text(PACKAGED.replace('upper_amount = "25.00"', 'upper_amount = "0.10"', 1))
+    policy = load_match_policy(own)
+    [hold, _] = policy.rules_for("unit_price", category="STATIONERY", supplier="SUP-0002")
+    assert hold.upper_amount == Decimal("0.10")
+    assert hold.exceeded_by(Decimal("0.11"), Decimal("100.00"))
+    assert (
+        not default_match_policy()
+        .rules_for("unit_price")[0]
+        .exceeded_by(Decimal("0.11"), Decimal("100.00"))
+    )
+
+
+def test_a_bad_row_in_a_policy_file_is_refused_naming_the_row_and_the_field(
+    tmp_path: Path,
+) -> None:
+    fleet = 'scope_key = "FLEET"\ncheck = "unit_price"\nupper_percent = "5"'
+    assert PACKAGED.count(fleet) == 1
+    own = tmp_path / "policy.toml"
+    own.write_text(PACKAGED.replace(fleet, fleet.replace('"5"', '"five"')))
+    with pytest.raises(ConfigurationError) as err:
+        load_match_policy(own)
+    assert err.value.message.startswith(f"{own}: matching.tolerance[8].upper_percent ")
+    assert "(the row category FLEET unit_price)" in err.value.message
+    assert "'five'" in err.value.message
+
+
+def test_a_section_that_leaves_settings_out_takes_the_packaged_ones() -> None:
+    defaults = default_match_policy()
+    window_only = match_policy_from_mapping({"matching": {"duplicate_window_days": 10}})
+    assert window_only.duplicate_window_days == 10
+    assert window_only.tolerances == defaults.tolerances
+    assert window_only.reapproval_amount == defaults.reapproval_amount
+    assert match_policy_from_mapping({"matching": {"tolerance": []}}).tolerances == ()
+
+
+def test_policy_show_prints_the_tolerance_table_in_file_order() -> None:
+    text = match_policy_as_text(default_match_policy())
+    rows = [ln.split() for ln in text.splitlines() if ln[:4].strip().isdigit()]
+    assert [r[0] for r in rows] == [str(i) for i in range(1, 11)]
+    assert "  1  unit price     global          2% or £25.00     no limit        hold" in text
+    assert "  6  VAT            global          £0.05            £0.05           hold" in text
+    assert "  8  unit price     category FLEET  5%               no limit        hold" in text
+    assert "within 30 days" in text and "beyond 10% of the order or £500.00" in text
