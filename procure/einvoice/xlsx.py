@@ -39,6 +39,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -112,13 +113,11 @@ def _extent(refs: list[tuple[bytes, bytes]]) -> tuple[int, int]:
     """The furthest row and column any of these r values names (beyond the sheet if absurd)."""
     if not refs:
         return 0, 0
-    digits, columns = [d for _, d in refs], {letters for letters, _ in refs}
-    longest = len(max(digits, key=len))
-    if longest > 7 or len(max(columns, key=len)) > 3:
+    letters, digits = map(set, zip(*refs, strict=True))
+    if max(map(len, digits)) > 7 or max(map(len, letters)) > 3:
         return MAX_CELLS, MAX_CELLS
-    # digits have no leading zeros, so among the longest the greatest string is the largest number
-    row = max(d for d in digits if len(d) == longest) if longest else b"0"
-    return int(row), max(map(_column, columns))
+    # at most 7 digits each (leading zeros are not captured), so int() is cheap and exact
+    return max(map(int, digits - {b""}), default=0), max(map(_column, letters))
 
 
 def _used_area(xml: bytes) -> int:
@@ -335,31 +334,24 @@ class _Builder:
                     self.note(rule, ref, problem=problem, what=what)
                 else:
                     self.note(rule, ref, what=what[0].upper() + what[1:], text=values[k][i])
-        lines, zero, borrowed = [], [], []
-        for number, (
-            ident,
-            quantity,
-            unit,
-            net,
-            order_line,
-            unit_price,
-            rate,
-            name,
-            item_code,
-        ) in enumerate(zip(*(values[k] for k in _COLUMNS), strict=True), start=1):
-            line_id = ident or str(number)
-            if rate is None and label_rate is not None:
-                rate = label_rate
-                borrowed.append(line_id)
-            if rate is not None and rate == 0:
-                zero.append(line_id)
-            lines.append({
-                "id": line_id, "quantity": quantity, "unit_code": unit,
-                "net_amount": net, "order_line_reference": order_line,
-                "unit_price": unit_price, "vat_rate": rate,
-                "vat_category": None if rate is None else ("Z" if rate == 0 else "S"),
-                "item_name": name, "seller_item_id": item_code,
-            })  # fmt: skip
+        ids = [ident or str(number) for number, ident in enumerate(values["line_id"], start=1)]
+        rates, borrowed = values["vat_rate"], []
+        if label_rate is not None and None in rates:
+            borrowed = [ids[i] for i, rate in enumerate(rates) if rate is None]
+            rates = [label_rate if rate is None else rate for rate in rates]
+        category = {rate: None if rate is None else ("Z" if rate == 0 else "S") for rate in set(rates)}  # fmt: skip
+        zero = [ids[i] for i, rate in enumerate(rates) if category[rate] == "Z"]
+        lines = [
+            {
+                "id": line_id, "quantity": quantity, "unit_code": unit, "net_amount": net,
+                "order_line_reference": order_line, "unit_price": unit_price, "vat_rate": rate,
+                "vat_category": category[rate], "item_name": name, "seller_item_id": item_code,
+            }
+            for line_id, quantity, unit, net, order_line, unit_price, rate, name, item_code in zip(
+                ids, values["quantity"], values["unit"], values["net"], values["order_line"],
+                values["unit_price"], rates, values["description"], values["item_code"], strict=True,
+            )
+        ]  # fmt: skip
         if zero:
             self.note("PROCURE-XLSX-03", lines=", ".join(zero))
         if borrowed:
@@ -369,14 +361,24 @@ class _Builder:
     def column(self, cells: list[layout.CellValue], convert: Callable[[layout.CellValue], T | None]) -> tuple[list[T | None], list[tuple[int, str, str | None]]]:  # fmt: skip
         """A line column's cells converted as ``read`` would one by one, each distinct value once,
         and the findings read would make: (line, rule, problem or None for a formula)."""
-        keys = [(v.__class__, v) for v in cells]
-        distinct: dict[tuple[type, layout.CellValue], Any] = dict.fromkeys(keys)  # first wins
+        classes = set(map(type, cells))
+        if len(classes) == 1:  # one type: the value alone is the key (1, 1.0 and True differ)
+            [cls] = classes
+            if cls is str and convert is layout.to_text:  # text as typed: nothing to convert
+                stripped = [v.strip() or None for v in cast("list[str]", cells)]
+                return cast("list[T | None]", stripped), [(i, "PROCURE-XLSX-06", None) for i, v in enumerate(stripped) if v is not None and v.startswith(layout.FORMULA_PREFIXES)]  # fmt: skip
+            keys: list[Any] = cells
+            distinct: dict[Any, Any] = dict.fromkeys(cells)  # first wins
+            pairs: Iterator[tuple[type, Any]] = ((cls, v) for v in distinct)
+        else:
+            keys = [(v.__class__, v) for v in cells]
+            distinct = dict.fromkeys(keys)
+            pairs = iter(list(distinct))
         converted, failed, formulas = self.converted, False, False
-        for key in distinct:
-            v = key[1]
+        for key, (kind, v) in zip(list(distinct), pairs, strict=True):
             if v == "":
                 continue
-            if (ck := (convert, key[0], v)) in converted:
+            if (ck := (convert, kind, v)) in converted:
                 value = converted[ck]
             else:
                 try:
@@ -386,12 +388,12 @@ class _Builder:
                     continue
             distinct[key] = value
             formulas = formulas or (isinstance(value, str) and value.startswith(layout.FORMULA_PREFIXES))  # fmt: skip
-        out = [distinct[key] for key in keys]
+        out = list(map(distinct.__getitem__, keys))
         found: list[tuple[int, str, str | None]] = []
         if failed or formulas:
             for i, value in enumerate(out):
                 if value is _FAILED:  # replay read(): not cached, so each cell tries again
-                    ck = (convert, keys[i][0], v := cells[i])
+                    ck = (convert, type(v := cells[i]), v)
                     if ck in converted:
                         value = converted[ck]
                     else:
@@ -469,24 +471,29 @@ _COLUMNS: dict[str, tuple[Callable[[layout.CellValue], Any], str]] = {
 }
 
 
+_VAT_FIELDS, _NET = itemgetter("vat_category", "vat_rate", "net_amount"), itemgetter("net_amount")
+
+
 def _breakdown(lines: list[dict[str, Any]]) -> tuple[VatBreakdown, ...]:
     """BG-23: lines grouped by (category, rate); tax = taxable x rate / 100, half-up to 1p."""
-    groups: dict[tuple[str, Decimal], Decimal] = {}
-    for ln in lines:
-        category, rate, net = ln["vat_category"], ln["vat_rate"], ln["net_amount"]
+    groups: dict[tuple[str, Decimal], list[Decimal]] = {}
+    for category, rate, net in map(_VAT_FIELDS, lines):
         if category and rate is not None and net is not None:
-            key = (category, rate)
-            groups[key] = groups.get(key, Decimal("0.00")) + net
+            if (key := (category, rate)) in groups:
+                groups[key].append(net)
+            else:
+                groups[key] = [net]
+    taxables = {key: sum(nets, Decimal("0.00")) for key, nets in groups.items()}
     return tuple(
         VatBreakdown(taxable_amount=taxable, category=category, rate=rate,
                      tax_amount=(taxable * rate / 100).quantize(PENNY, ROUND_HALF_UP))
-        for (category, rate), taxable in groups.items()
+        for (category, rate), taxable in taxables.items()
     )  # fmt: skip
 
 
 def _totals(lines: list[dict[str, Any]], breakdown: tuple[VatBreakdown, ...]) -> DocTotals:
     """BG-22 from the lines (no document allowances or charges, nothing prepaid)."""
-    nets = [net for ln in lines if (net := ln["net_amount"]) is not None]
+    nets = [net for net in map(_NET, lines) if net is not None]
     if not nets:
         return DocTotals()
     net = sum(nets, Decimal("0.00"))

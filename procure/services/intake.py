@@ -16,13 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import String, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from procure.domain import events as ev
 from procure.domain.events import Event
 from procure.domain.reference import Organisation, ReferenceData
+from procure.einvoice.collector import collector_paused
 from procure.einvoice.model import Address, Finding
 from procure.einvoice.reader import ReadOutcome, read_document
 from procure.einvoice.validate import validate
@@ -166,9 +167,17 @@ def complete_spreadsheet(
 def ingest_many(
     ctx: ServiceContext, received: Sequence[Received], *, limits: Limits | None = None
 ) -> list[IntakeResult]:
-    """Read every document, then store the batch in one transaction with three lookups and
-    bulk writes (COPY on PostgreSQL), whatever the batch size."""
-    limits = limits or Limits(max_bytes=ctx.max_document_bytes)
+    """Read every document, then store the batch in one transaction with two lookups (the
+    cached reference data's stamp; known files and numbers) and bulk writes (COPY on
+    PostgreSQL), whatever the batch size. The cyclic collector is paused for the batch, not
+    document by document: each resumption made it walk what the last document had left."""
+    with collector_paused():
+        return _ingest_batch(ctx, received, limits or Limits(max_bytes=ctx.max_document_bytes))
+
+
+def _ingest_batch(
+    ctx: ServiceContext, received: Sequence[Received], limits: Limits
+) -> list[IntakeResult]:
     outcomes = [
         read_document(r.data, filename=r.filename, limits=limits, strict=ctx.schematron)
         for r in received
@@ -177,11 +186,12 @@ def ingest_many(
         ref = ctx.reference(u.session)
         outcomes = [complete_spreadsheet(o, ref, ctx.council) for o in outcomes]
         prepared = [_prepare(ref, o) for o in outcomes]
-        seen_files = _known_files(u.session, {o.sha256 for o in outcomes})
-        stored_blobs = set(seen_files)
-        numbers = _accepted_numbers(
-            u.session, {(p.supplier_key, p.normalised) for p in prepared if p.keyed}
+        seen_files, numbers = _known(
+            u.session,
+            {o.sha256 for o in outcomes},
+            {(p.supplier_key, p.normalised) for p in prepared if p.keyed},
         )
+        stored_blobs = set(seen_files)
         batch = _Batch()
         results = [
             _decide(ctx, batch, r, o, p, seen_files, stored_blobs, numbers)
@@ -218,26 +228,43 @@ def _prepare(ref: ReferenceData, outcome: ReadOutcome) -> _Prepared:
     return _Prepared(supplier_id, supplier_key, number, normalise_number(number))
 
 
-def _known_files(session: Session, digests: set[str]) -> dict[str, str]:
+def _known(
+    session: Session, digests: set[str], keys: set[tuple[str | None, str | None]]
+) -> tuple[dict[str, str], dict[tuple[str | None, str | None], str]]:
+    """One statement for the batch: documents first stored with any of these sha256 (not
+    duplicates themselves), and accepted documents under any of these (supplier, normalised
+    number). The numbers are looked up as ``supplier IN (...) AND number IN (...)`` on their
+    index and the pairs picked here: a row-value ``IN`` of 100 pairs took the planner tens of
+    milliseconds and read every accepted document."""
     doc = t.InvoiceDocumentRow
-    stmt = select(col(doc.sha256), col(doc.id)).where(
-        col(doc.sha256).in_(sorted(digests)), col(doc.duplicate_of).is_(None)
-    )
-    return {sha: doc_id for sha, doc_id in session.execute(stmt).all()}  # noqa: C416
-
-
-def _accepted_numbers(
-    session: Session, keys: set[tuple[str | None, str | None]]
-) -> dict[tuple[str | None, str | None], str]:
-    """Accepted documents already stored under any of these (supplier, normalised number)."""
-    if not keys:
-        return {}
-    doc = t.InvoiceDocumentRow
-    stmt = select(col(doc.supplier_key), col(doc.normalised_number), col(doc.id)).where(
-        tuple_(col(doc.supplier_key), col(doc.normalised_number)).in_(sorted(keys, key=str)),
-        col(doc.status) == "accepted",
-    )
-    return {(key, number): doc_id for key, number, doc_id in session.execute(stmt).all()}
+    files: Any = select(
+        literal("file").label("kind"),
+        col(doc.sha256).label("a"),
+        cast(null(), String).label("b"),
+        col(doc.id).label("id"),
+    ).where(col(doc.sha256).in_(sorted(digests)), col(doc.duplicate_of).is_(None))
+    pairs = {(key, number) for key, number in keys if key is not None and number is not None}
+    stmt: Any = files
+    if pairs:
+        numbers = select(
+            literal("number"),
+            col(doc.supplier_key),
+            col(doc.normalised_number),
+            col(doc.id),
+        ).where(
+            col(doc.supplier_key).in_(sorted({key for key, _ in pairs})),
+            col(doc.normalised_number).in_(sorted({number for _, number in pairs})),
+            col(doc.status) == "accepted",
+        )
+        stmt = union_all(files, numbers)
+    seen_files: dict[str, str] = {}
+    accepted: dict[tuple[str | None, str | None], str] = {}
+    for kind, a, b, doc_id in session.execute(stmt).all():
+        if kind == "file":
+            seen_files[a] = doc_id
+        elif (a, b) in pairs:
+            accepted[(a, b)] = doc_id
+    return seen_files, accepted
 
 
 def _decide(
