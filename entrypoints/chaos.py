@@ -268,7 +268,8 @@ def run_chaos(
     seed: int,
     resend_after: int,
     credit_every: int = 7,
-    reconcile_every: int = 5,
+    reconcile_every: int = 10,
+    reconcile_after: int = 30,
 ) -> int:
     rng = random.Random(seed)
     log_dir = Path(tempfile.mkdtemp(prefix="procure-chaos-"))
@@ -286,9 +287,10 @@ def run_chaos(
         "PROCURE_POSTING_RESEND_AFTER_SECONDS": str(resend_after),
         # The worker's sweep re-sends matching left undone (a message lost with RabbitMQ down).
         "PROCURE_ESCALATION_SWEEP_SECONDS": str(reconcile_every),
-        "PROCURE_RECONCILE_AFTER_SECONDS": str(reconcile_every),
+        "PROCURE_RECONCILE_AFTER_SECONDS": str(reconcile_after),
     }
     batch = max(5, int(invoices / max(1.0, duration) / 2))  # two batches a second → ~duration
+    backlog = max(200, 4 * batch)  # the feeder waits while more than this wait for matching
     logs: list[IO[bytes]] = []
 
     def process(name: str, argv: list[str], finishes: bool = False) -> Process:
@@ -296,7 +298,15 @@ def run_chaos(
         logs.append(log)
         return Process(name, argv, env, log, finishes=finishes)
 
-    feeder = [sys.executable, "-m", "entrypoints.chaos_feed", str(docs_dir), str(batch), "0.5"]
+    feeder = [
+        sys.executable,
+        "-m",
+        "entrypoints.chaos_feed",
+        str(docs_dir),
+        str(batch),
+        "0.5",
+        str(backlog),
+    ]
     processes = {
         "feeder": process("feeder", feeder, finishes=True),
         "worker": process("worker", [*PROCURE, "worker"]),

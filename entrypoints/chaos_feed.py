@@ -8,7 +8,7 @@ the invoice before it (line 1 in full, BT-25 naming that invoice), so every docu
 cleanly and differs from the others in amount (no duplicate layer fires).
 
 ``feed`` (a process under the faults, ``python -m entrypoints.chaos_feed``): takes the documents
-in through intake, a batch at a time, with the real dispatcher, so each ``InvoiceAccepted`` is an
+in through intake, a batch at a time, with the real dispatcher, so each ``InvoiceAccepted`` is a
 ``match_invoice`` message on RabbitMQ for ``procure worker``. A batch whose commit is not known
 (killed, PostgreSQL restarting) is sent again minus the documents already received; a message
 lost after the commit (RabbitMQ stopped) is the worker's to re-send from the database (its
@@ -101,8 +101,18 @@ def _matched(app: Any, numbers: list[str]) -> set[str]:
         return {str(x) for x in s.scalars(q, {"n": numbers})}
 
 
-def feed(folder: Path, batch: int, pause: float) -> None:
-    """Take the folder's documents in through intake until all are received (then exit 0)."""
+UNMATCHED = text(
+    "SELECT count(*) FROM invoice_document d WHERE d.status = 'accepted' AND NOT EXISTS "
+    "(SELECT 1 FROM invoice_match m WHERE m.invoice_id = d.id)"
+)
+
+
+def feed(folder: Path, batch: int, pause: float, backlog: int) -> None:
+    """Take the folder's documents in through intake until all are received (then exit 0),
+    pausing while more than ``backlog`` accepted documents wait for matching: the run is about
+    faults, not overload (and the worker's reconcile sweep re-sends every match left undone
+    longer than its ``reconcile_after_seconds``, so a backlog beyond what it matches in that
+    time multiplies the messages on the queue)."""
     from procure.services.intake import Received, ingest_many
     from workers.bootstrap import bootstrap
 
@@ -113,6 +123,10 @@ def feed(folder: Path, batch: int, pause: float) -> None:
     sent = 0
     while True:
         try:
+            with app.db.reading() as s:
+                if int(s.scalar(UNMATCHED) or 0) > backlog:
+                    time.sleep(pause)
+                    continue
             ready = _matched(app, [d.credits for d in credits[:batch] if d.credits])
             todo = invoices[sent : sent + batch] + [
                 d for d in credits[:batch] if d.credits in ready
@@ -139,5 +153,5 @@ def feed(folder: Path, batch: int, pause: float) -> None:
     print(f"chaos feed: {len(docs)} documents received", file=sys.stderr, flush=True)
 
 
-if __name__ == "__main__":  # folder batch pause
-    feed(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))
+if __name__ == "__main__":  # folder batch pause backlog
+    feed(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
