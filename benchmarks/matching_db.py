@@ -41,9 +41,10 @@ LINES = 5
 SUPPLIER = "SUP-0002"
 
 
-def _book(app: Any, orders: int) -> list[dict[str, Any]]:
-    """Orders, order lines and full receipts as rows, in one transaction; returns order views
-    in the shape ``invoice_for_order`` reads."""
+def book_of_orders(app: Any, orders: int, *, short_every: int = 10) -> list[dict[str, Any]]:
+    """Orders, order lines and receipts as rows, in one transaction; returns order views in the
+    shape ``invoice_for_order`` reads. Every ``short_every``-th order (0: none) is one unit short
+    on line 1's receipt; the rest are fully received. (``procure chaos`` builds its book here.)"""
     now = datetime(2026, 11, 2, 9, tzinfo=UTC)
     reqs, pos, lines, receipts, receipt_lines, views = [], [], [], [], [], []
     for i in range(orders):
@@ -89,7 +90,8 @@ def _book(app: Any, orders: int) -> list[dict[str, Any]]:
         )  # fmt: skip
         for x in items:
             qty = Decimal(x["quantity"])
-            received = qty - 1 if i % 10 == 9 and x["line_no"] == 1 else qty
+            short = short_every > 0 and i % short_every == short_every - 1
+            received = qty - 1 if short and x["line_no"] == 1 else qty
             lines.append(
                 {
                     "purchase_order_id": pid, "line_no": x["line_no"],
@@ -144,7 +146,7 @@ def main(*, batch: int, runs: int) -> None:
     try:
         app.ctx.dispatch = NullDispatcher()  # matched here, one by one, not by the workers
         app.ctx.clock = lambda: datetime(2026, 11, 25, 9, tzinfo=UTC)
-        views = _book(app, batch * (runs + 1))
+        views = book_of_orders(app, batch * (runs + 1))
         ids = _invoices(app, views)
         commit_rate(url, 300)  # warm-up
         anchor, samples, states = [], [], {}

@@ -145,8 +145,8 @@ def _relay_rate(app: Any, amqp: str, publisher: Any) -> float:
 
 
 def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
+    from benchmarks.matching_standin import record_matched_standin
     from connectors.finance.confirms import AsyncConfirmPublisher
-    from entrypoints.matching_standin import record_matched_standin
     from procure.store import tables as t
     from workers.relay import PikaPublisher
 
@@ -197,7 +197,7 @@ def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
 def end_to_end(
     app: Any, pg_url: str, finance_url: str, amqp: str, ids: list[str], count: int, runs: int
 ) -> list[float]:
-    from entrypoints.matching_standin import record_matched_standin
+    from benchmarks.matching_standin import record_matched_standin
     from procure.services.posting import posting_counts
 
     env = {
@@ -247,7 +247,7 @@ def main(*, count: int = 1000, runs: int = 3) -> None:
     finance_url = pg_url  # finance's tables have their own names; a real finance has its own DB
     app = _app(pg_url, finance_url)
     try:
-        from entrypoints.matching_standin import ingest_invoices_for, stationery_order
+        from benchmarks.matching_standin import ingest_invoices_for, stationery_order
 
         po = stationery_order(app)
         ids = ingest_invoices_for(app, po, count * (runs + 2), credit_every=10)

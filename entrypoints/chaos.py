@@ -1,24 +1,35 @@
 """``procure chaos --invoices N``: the finance path under faults, proven by counting.
 
-Drives N matched invoices through the real pipeline on PostgreSQL + RabbitMQ: a matching
-process (the matching stand-in, recording ``InvoiceMatched`` in small batches for the invoices
-that have no posting yet), ``procure relay`` and ``procure finance receive``, each its own
-process. While they run, at random moments (``--seed``), it SIGKILLs one of them (and starts it
-again), stops and starts RabbitMQ's app (``rabbitmqctl stop_app`` / ``start_app``) and restarts
-PostgreSQL immediately (``pg_ctlcluster … restart -m immediate``). Then it stops the faults,
-waits for everything to settle (every invoice posted, every outbox row acknowledged) and prints
-one JSON object:
+Drives N supplier documents through the real pipeline on PostgreSQL + RabbitMQ. Before the
+faults, ``entrypoints.chaos_feed.prepare_documents`` writes N/(1 + 1/credit_every) purchase orders
+with their goods receipts (in bulk) and renders one invoice per order plus credit notes for
+earlier invoices, all of which match cleanly. Then four processes run:
 
-    attempted   invoices driven in
+- the feeder (``entrypoints.chaos_feed``): intake, a batch at a time; each ``InvoiceAccepted``
+  becomes a ``match_invoice`` message on RabbitMQ;
+- ``procure worker``: the real dramatiq worker and actors; ``match_invoice`` matches the invoice
+  (3-way, with the match ledger) and, in the same transaction, writes the posting and its outbox
+  row; its reconcile sweep re-sends matching that a lost message left undone;
+- ``procure relay`` and ``procure finance receive``.
+
+While they run, at random moments (``--seed``), it SIGKILLs one of them (and starts it again),
+stops and starts RabbitMQ's app (``rabbitmqctl stop_app`` / ``start_app``) and restarts
+PostgreSQL immediately (``pg_ctlcluster … restart -m immediate``). Then it stops the faults,
+waits for everything to settle (every document received and matched, every posting settled,
+every outbox row acknowledged) and prints one JSON object:
+
+    attempted   documents driven in (invoices and credit notes)
     published   postings RabbitMQ confirmed at least once
     posted      postings finance acknowledged as posted
-    lost        invoices without exactly one ledger journal (or not posted) at the end
+    lost        documents without exactly one ledger journal (or not matched, or not posted)
     duplicated  ledger journals beyond one per invoice
+    double_matched  invoices matched more than once (more than one ``InvoiceMatched`` event, or
+                more than one unreversed match-ledger row for an invoice line)
     redelivered deliveries the receiver saw marked redelivered, or answered from its inbox
     recovered   faults injected and recovered from (the pipeline settled after them)
     seconds_to_settle  from the last fault to settled
 
-Exit status 0 only if lost and duplicated are both 0 (and it settled).
+Exit status 0 only if lost, duplicated and double_matched are all 0 (and it settled).
 
 Targets are options (or ``PROCURE_CHAOS_*``), so that development can use a private
 PostgreSQL cluster and RabbitMQ node: ``--pg-cluster "15 chaos"``, ``--rabbit-node
@@ -80,19 +91,25 @@ def _recreate_database(url: str) -> None:
     admin.dispose()
 
 
+DRAMATIQ_QUEUES = ("procure", "procure.DQ", "procure.XQ")
+
+
 def _fresh_queues(url: str) -> None:
     connection = topology.connect(url)
     channel = connection.channel()
     for q in (topology.POSTINGS, topology.POSTINGS_DLQ, topology.ACKS, topology.ACKS_DLQ):
         channel.queue_delete(q)
+    for q in DRAMATIQ_QUEUES:  # matching messages of an earlier run name other databases' ids
+        channel.queue_delete(q)
     topology.declare(channel)
     connection.close()
 
 
-def prepare(targets: Targets, invoices: int) -> None:
-    """A fresh pipeline database with N accepted invoices for one purchase order."""
+def prepare(targets: Targets, invoices: int, credit_every: int, folder: Path) -> int:
+    """A fresh pipeline database with the book of orders; the documents in ``folder``.
+    Returns how many purchase orders."""
     from connectors.finance.settings import FinanceSettings
-    from entrypoints.matching_standin import ingest_invoices_for, stationery_order
+    from entrypoints.chaos_feed import prepare_documents
     from procure.reference.council_file import load_council
     from procure.services.admin import load_reference_data
     from procure.settings import Settings
@@ -108,37 +125,10 @@ def prepare(targets: Targets, invoices: int) -> None:
     )
     try:
         load_reference_data(app.ctx, load_council(None), source="sample")
-        po = stationery_order(app)
-        ids = ingest_invoices_for(app, po, invoices, prefix="CHAOS", credit_every=7)
-        if len(ids) != invoices:
-            raise SystemExit(f"chaos: only {len(ids)} of {invoices} invoices were accepted")
+        docs = prepare_documents(app, invoices, credit_every, folder)
+        return sum(1 for d in docs if d.credits is None)
     finally:
         app.close()
-
-
-def match_worker(database_url: str, batch: int, pause: float) -> None:
-    """The chaos 'worker': matches invoices that have no posting yet, a batch at a time."""
-    from entrypoints.matching_standin import record_matched_standin
-    from procure.settings import Settings
-    from workers.bootstrap import bootstrap
-
-    app = bootstrap(Settings(database_url=database_url, broker_url="embedded"))
-    query = text(
-        "SELECT d.id FROM invoice_document d WHERE d.status = 'accepted' AND NOT EXISTS "
-        "(SELECT 1 FROM posting p WHERE p.invoice_id = d.id) ORDER BY d.id LIMIT :n"
-    )
-    while True:
-        try:
-            with app.db.reading() as s:
-                ids = list(s.scalars(query, {"n": batch}))
-            if not ids:
-                time.sleep(0.5)
-                continue
-            record_matched_standin(app.ctx, ids)
-        except DBAPIError:
-            time.sleep(0.5)
-            continue
-        time.sleep(pause)
 
 
 @dataclass
@@ -149,13 +139,19 @@ class Process:
     log: IO[bytes]
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    finishes: bool = False
+    """A process that exits 0 when its work is done (the feeder): not started again then."""
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=self.log, stderr=self.log)
         self.starts += 1
 
+    @property
+    def finished(self) -> bool:
+        return self.finishes and self.proc is not None and self.proc.poll() == 0
+
     def ensure_running(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None or (self.proc.poll() is not None and not self.finished):
             self.start()
 
     def kill(self) -> None:
@@ -192,10 +188,15 @@ class Chaos:
 
     def inject(self) -> None:
         kind = self.rng.choice(
-            ["kill:worker", "kill:relay", "kill:receiver", "kill:receiver", "rabbitmq", "postgres"]
+            [
+                *("kill:feeder", "kill:worker", "kill:worker", "kill:relay"),
+                *("kill:receiver", "kill:receiver", "rabbitmq", "postgres"),
+            ]
         )
         if kind.startswith("kill:"):
             p = self.processes[kind.removeprefix("kill:")]
+            if p.finished:
+                return
             p.kill()
             time.sleep(self.rng.uniform(0.1, 1.0))
             p.start()
@@ -235,6 +236,9 @@ def _ids(url: str, sql: str) -> list[str]:
 
 
 def _settled(t: Targets, invoices: int) -> bool:
+    matched = _count(t.database_url, "SELECT count(*) FROM invoice_match WHERE state = 'matched'")
+    if matched < invoices:
+        return False
     settled_postings = _count(
         t.database_url, "SELECT count(*) FROM posting WHERE state IN ('posted', 'rejected')"
     )
@@ -263,10 +267,17 @@ def run_chaos(
     settle_timeout: float,
     seed: int,
     resend_after: int,
+    credit_every: int = 7,
+    reconcile_every: int = 10,
+    reconcile_after: int = 30,
 ) -> int:
     rng = random.Random(seed)
-    print(f"chaos: preparing {invoices} invoices …", file=sys.stderr, flush=True)
-    prepare(targets, invoices)
+    log_dir = Path(tempfile.mkdtemp(prefix="procure-chaos-"))
+    docs_dir = log_dir / "documents"
+    docs_dir.mkdir()
+    print(f"chaos: preparing {invoices} documents …", file=sys.stderr, flush=True)
+    orders = prepare(targets, invoices, credit_every, docs_dir)
+    print(f"chaos: {orders} orders with receipts, {invoices} documents", file=sys.stderr)
     env = {
         **os.environ,
         "PROCURE_DATABASE_URL": targets.database_url,
@@ -274,21 +285,31 @@ def run_chaos(
         "PROCURE_FINANCE_DATABASE_URL": targets.finance_url,
         "PROCURE_FINANCE_BROKER_URL": targets.broker_url,
         "PROCURE_POSTING_RESEND_AFTER_SECONDS": str(resend_after),
+        # The worker's sweep re-sends matching left undone (a message lost with RabbitMQ down).
+        "PROCURE_ESCALATION_SWEEP_SECONDS": str(reconcile_every),
+        "PROCURE_RECONCILE_AFTER_SECONDS": str(reconcile_after),
     }
     batch = max(5, int(invoices / max(1.0, duration) / 2))  # two batches a second → ~duration
-    log_dir = Path(tempfile.mkdtemp(prefix="procure-chaos-"))
+    backlog = max(200, 4 * batch)  # the feeder waits while more than this wait for matching
     logs: list[IO[bytes]] = []
 
-    def process(name: str, argv: list[str]) -> Process:
+    def process(name: str, argv: list[str], finishes: bool = False) -> Process:
         log = (log_dir / f"{name}.log").open("ab")
         logs.append(log)
-        return Process(name, argv, env, log)
+        return Process(name, argv, env, log, finishes=finishes)
 
+    feeder = [
+        sys.executable,
+        "-m",
+        "entrypoints.chaos_feed",
+        str(docs_dir),
+        str(batch),
+        "0.5",
+        str(backlog),
+    ]
     processes = {
-        "worker": process(
-            "worker",
-            [sys.executable, "-m", "entrypoints.chaos", targets.database_url, str(batch), "0.5"],
-        ),
+        "feeder": process("feeder", feeder, finishes=True),
+        "worker": process("worker", [*PROCURE, "worker"]),
         "relay": process("relay", [*PROCURE, "relay"]),
         "receiver": process("receiver", [*PROCURE, "finance", "receive"]),
     }
@@ -320,8 +341,19 @@ def run_chaos(
             log.close()
     result = _result(targets, invoices, chaos, settled, seconds_to_settle, log_dir)
     print(json.dumps(result))
-    ok = settled and result["lost"] == 0 and result["duplicated"] == 0
+    ok = settled and result["lost"] == result["duplicated"] == result["double_matched"] == 0
     return 0 if ok else 1
+
+
+DOUBLE_MATCHED = """
+SELECT count(DISTINCT invoice_id) FROM (
+  SELECT entity_id AS invoice_id FROM audit_event WHERE event_name = 'InvoiceMatched'
+  GROUP BY entity_id HAVING count(*) > 1
+  UNION ALL
+  SELECT invoice_id FROM match_ledger WHERE reverses IS NULL
+  GROUP BY invoice_id, invoice_line_id HAVING count(*) > 1
+) twice
+"""
 
 
 def _result(
@@ -351,6 +383,8 @@ def _result(
         "posted": posted,
         "lost": invoices - len(posted_ids & in_ledger),
         "duplicated": len(journal_ids) - len(in_ledger),
+        "double_matched": _count(db, DOUBLE_MATCHED),
+        "matched": _count(db, "SELECT count(*) FROM invoice_match WHERE state = 'matched'"),
         "redelivered": _redelivered(log_dir),
         "recovered": sum(chaos.faults.values()) if settled else 0,
         "seconds_to_settle": round(seconds, 1),
@@ -359,7 +393,3 @@ def _result(
         "dead_lettered": depths[topology.POSTINGS_DLQ],
         "trial_balance_balanced": balanced,
     }
-
-
-if __name__ == "__main__":  # the chaos run's matching process: url batch pause
-    match_worker(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))

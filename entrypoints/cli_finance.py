@@ -125,7 +125,12 @@ def bench_posting(
 
 
 def chaos(
-    invoices: Annotated[int, typer.Option(help="Matched invoices driven through")] = 300,
+    invoices: Annotated[
+        int, typer.Option(help="Supplier documents driven through (invoices and credit notes)")
+    ] = 300,
+    credit_every: Annotated[
+        int, typer.Option(help="Every Nth document is a credit note for an earlier invoice")
+    ] = 7,
     duration: Annotated[float, typer.Option(help="Seconds of faults")] = 45.0,
     fault_min: Annotated[float, typer.Option(help="Shortest pause between faults (s)")] = 1.0,
     fault_max: Annotated[float, typer.Option(help="Longest pause between faults (s)")] = 4.0,
@@ -149,8 +154,9 @@ def chaos(
         str, typer.Option(envvar="PROCURE_CHAOS_RABBIT_NODE", help="Node for rabbitmqctl -n")
     ] = "rabbit@localhost",
 ) -> None:
-    """Drive N matched invoices to finance while killing processes and restarting RabbitMQ and
-    PostgreSQL; print one JSON object; exit 1 unless lost = duplicated = 0."""
+    """Drive N supplier documents through intake, matching (procure worker) and posting to
+    finance while killing processes and restarting RabbitMQ and PostgreSQL; print one JSON
+    object; exit 1 unless lost = duplicated = double_matched = 0."""
     from entrypoints.chaos import Targets, run_chaos
 
     logging.basicConfig(level=logging.WARNING)
@@ -162,5 +168,6 @@ def chaos(
         settle_timeout=settle_timeout,
         seed=seed,
         resend_after=resend_after,
+        credit_every=credit_every,
     )
     raise typer.Exit(status)

@@ -13,6 +13,8 @@ import threading
 import time
 from types import FrameType
 
+import dramatiq
+
 from workers.bootstrap import bootstrap
 
 log = logging.getLogger("procure.worker")
@@ -42,12 +44,15 @@ def run_worker(threads: int | None = None, *, stop: threading.Event | None = Non
     next_sweep = time.monotonic() + settings.escalation_sweep_seconds
     try:
         while not stop.wait(timeout=settings.inbox_scan_seconds if inbox else 1.0):
-            if inbox:
-                app.actors.scan_inbox.send(inbox)
-            if time.monotonic() >= next_sweep:
-                app.actors.escalate_overdue.send(None)
-                app.actors.reconcile.send(settings.reconcile_after_seconds)
-                next_sweep = time.monotonic() + settings.escalation_sweep_seconds
+            try:
+                if inbox:
+                    app.actors.scan_inbox.send(inbox)
+                if time.monotonic() >= next_sweep:
+                    app.actors.escalate_overdue.send(None)
+                    app.actors.reconcile.send(settings.reconcile_after_seconds)
+                    next_sweep = time.monotonic() + settings.escalation_sweep_seconds
+            except dramatiq.errors.BrokerError as exc:  # RabbitMQ down: the next tick sends
+                log.warning("could not send the periodic work (%s); trying again", exc)
     finally:
         app.close()
         log.info("worker stopped")

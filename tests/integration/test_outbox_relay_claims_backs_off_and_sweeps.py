@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from entrypoints.matching_standin import (
+from benchmarks.matching_standin import (
     ingest_invoices_for,
     record_matched_standin,
     stationery_order,

@@ -14,6 +14,11 @@ import pika
 import pytest
 from sqlalchemy import Connection
 
+from benchmarks.matching_standin import (
+    ingest_invoices_for,
+    record_matched_standin,
+    stationery_order,
+)
 from connectors.finance import topology
 from connectors.finance.confirms import AsyncConfirmPublisher
 from connectors.finance.consumer import ReceiveStats, run_receiver
@@ -21,11 +26,6 @@ from connectors.finance.ledger import ReferenceLedger, trial_balance
 from connectors.finance.receiver import Receiver
 from connectors.finance.replay import queue_depths, replay
 from connectors.finance.store import FinanceStore
-from entrypoints.matching_standin import (
-    ingest_invoices_for,
-    record_matched_standin,
-    stationery_order,
-)
 from procure.messages import PostingMessage
 from procure.services.posting import posting_counts
 from tests.conftest import reset_postgres

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from entrypoints.matching_standin import (
+from benchmarks.matching_standin import (
     ingest_invoices_for,
     record_matched_standin,
     stationery_order,

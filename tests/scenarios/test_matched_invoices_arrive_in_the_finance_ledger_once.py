@@ -11,15 +11,15 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import func, select, update
 
-from connectors.finance.export import ExportAdapter, export_schema
-from connectors.finance.ledger import ReferenceLedger, trial_balance
-from connectors.finance.receiver import Receiver
-from connectors.finance.store import FinanceStore, inbox, journal, journal_line
-from entrypoints.matching_standin import (
+from benchmarks.matching_standin import (
     ingest_invoices_for,
     record_matched_standin,
     stationery_order,
 )
+from connectors.finance.export import ExportAdapter, export_schema
+from connectors.finance.ledger import ReferenceLedger, trial_balance
+from connectors.finance.receiver import Receiver
+from connectors.finance.store import FinanceStore, inbox, journal, journal_line
 from procure.domain import events as ev
 from procure.services.outbox import outbox_counts
 from procure.services.posting import posting_of

@@ -1,11 +1,13 @@
-"""STAND-IN FOR MATCHING (delete when the matching issue lands): records ``InvoiceMatched``.
+"""A matching stand-in for testing posting in isolation: records ``InvoiceMatched`` directly.
 
-Posting was built beside matching, in another branch. Until the real matching engine records
-``InvoiceMatched`` when it matches or releases an invoice, the demo, the tests, the benchmarks
-and ``procure chaos`` call ``record_matched_standin`` to say "these accepted invoices matched",
-with a distribution built the simplest way: each invoice line's order line reference (BT-132)
-picks the purchase order line, whose cost centre (the order's), GL code and VAT code it takes.
-No quantities or prices are checked here; that is matching's job.
+Posting was built beside matching. Now that matching records ``InvoiceMatched`` itself (the demo
+and ``procure chaos`` go through ``procure.services.matching``), nothing in the product uses
+this; it stays here, beside the benchmarks, for the posting tests and ``procure bench posting``,
+which measure and test the finance path on its own (matched → posted) without the cost or the
+set-up of a 3-way match. ``record_matched_standin`` says "these accepted invoices matched", with
+a distribution built the simplest way: each invoice line's order line reference (BT-132) picks
+the purchase order line, whose cost centre (the order's), GL code and VAT code it takes. No
+quantities or prices are checked here; that is matching's job.
 """
 
 from __future__ import annotations
