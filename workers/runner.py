@@ -14,6 +14,7 @@ import time
 from types import FrameType
 
 import dramatiq
+from sqlalchemy.exc import SQLAlchemyError
 
 from workers.bootstrap import bootstrap
 
@@ -33,7 +34,12 @@ def run_worker(threads: int | None = None, *, stop: threading.Event | None = Non
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
     app.start_worker(threads)
-    sent = app.recover()
+    try:
+        sent: int | str = app.recover()
+    except (dramatiq.errors.BrokerError, SQLAlchemyError) as exc:
+        # PostgreSQL or RabbitMQ not reachable yet: consume anyway; the reconcile sweep re-sends.
+        log.warning("could not re-send pending work at start (%s); the sweep will", exc)
+        sent = "no"
     log.info(
         "worker started (%s broker); %s pending item(s) re-sent",
         "embedded" if app.embedded else "RabbitMQ",
@@ -51,7 +57,7 @@ def run_worker(threads: int | None = None, *, stop: threading.Event | None = Non
                     app.actors.escalate_overdue.send(None)
                     app.actors.reconcile.send(settings.reconcile_after_seconds)
                     next_sweep = time.monotonic() + settings.escalation_sweep_seconds
-            except dramatiq.errors.BrokerError as exc:  # RabbitMQ down: the next tick sends
+            except (dramatiq.errors.BrokerError, SQLAlchemyError) as exc:  # the next tick sends
                 log.warning("could not send the periodic work (%s); trying again", exc)
     finally:
         app.close()
