@@ -843,7 +843,5 @@ def invoices_waiting_for_order(ctx: ServiceContext, po_id: str) -> list[str]:
 
 
 def rematch_for_order(ctx: ServiceContext, po_id: str) -> list[MatchResult]:
-    return [
-        match_invoice(ctx, invoice_id, trigger="receipt")
-        for invoice_id in invoices_waiting_for_order(ctx, po_id)
-    ]
+    """Re-match, as one batch, the invoices waiting for this order's goods."""
+    return match_invoices(ctx, invoices_waiting_for_order(ctx, po_id), trigger="receipt")

@@ -24,7 +24,7 @@ from procure.einvoice.model import Invoice as Document
 from procure.matching import Invoice, LedgerEntry, MatchPolicy, Order, ReceiptLine
 from procure.services.matching_inputs import (
     MatchInputs,
-    PriorCandidate,
+    PriorPool,
     _receipts,
     entry_from_row,
     invoice_from_row,
@@ -53,7 +53,7 @@ class BatchInputs:
     receipt_numbers: dict[tuple[str, int], list[tuple[str, Decimal]]]
     ledger: dict[str, list[tuple[int, LedgerEntry]]]
     """PO number → its ledger rows with their place in ``seq`` order (new rows go last)."""
-    pool: list[PriorCandidate]
+    pool: PriorPool
     by_number: dict[tuple[str | None, str | None], set[str]] = field(default_factory=dict)
     """(supplier id, invoice number) → the PO numbers its ledger rows name (for credit notes)."""
     decided: set[str] = field(default_factory=set)

@@ -344,11 +344,41 @@ class PriorCandidate:
     """It has been through matching (it has an ``invoice_match`` row)."""
 
 
+class PriorPool:
+    """The rows of ``prior_pool`` indexed by what each duplicate layer compares, so that picking
+    an invoice's candidates costs a few dictionary look-ups however large the batch."""
+
+    def __init__(self, rows: Iterable[PriorCandidate]) -> None:
+        self.index: dict[tuple[object, ...], list[PriorCandidate]] = {}
+        for c in rows:
+            self._add(("sha", c.sha256), c)
+            if c.supplier_key:
+                self._add(("norm", c.supplier_key, c.normalised_number), c)
+                self._add(("amount", c.supplier_key, c.payable), c)
+                self._add(("number", c.supplier_key, c.number), c)
+
+    def _add(self, key: tuple[object, ...], c: PriorCandidate) -> None:
+        self.index.setdefault(key, []).append(c)
+
+    def near(self, row: t.InvoiceDocumentRow, invoice: Invoice) -> list[PriorCandidate]:
+        """A superset of the rows any layer could pair with ``row`` (each row once)."""
+        key = row.supplier_key
+        keys: list[tuple[object, ...]] = [("sha", row.sha256)]
+        if key:
+            keys += [("norm", key, row.normalised_number), ("amount", key, row.payable)]
+            keys += [("number", key, n) for n in invoice.preceding_invoices]
+        found: dict[str, PriorCandidate] = {}
+        for k in keys:
+            for c in self.index.get(k, ()):
+                found[c.id] = c
+        return list(found.values())
+
+
 def prior_pool(
     session: Session,
     invoices: Sequence[tuple[t.InvoiceDocumentRow, Invoice]],
     policy: MatchPolicy,
-) -> list[PriorCandidate]:
+) -> PriorPool:
     """Every accepted document that one of the duplicate layers could pair with one of these
     invoices (the same bytes; the same supplier and normalised number; the same supplier and
     amount within the window; for a credit note, the invoices its BT-25 names), in one statement
@@ -397,11 +427,13 @@ def prior_pool(
         .outerjoin(m, col(m.invoice_id) == col(doc.id))
         .where(col(doc.id).in_(union(*layers).scalar_subquery()), col(doc.status) == "accepted")
     )  # fmt: skip
-    return [PriorCandidate(*r[:10], decided=r[10] is not None) for r in session.execute(stmt)]
+    return PriorPool(
+        PriorCandidate(*r[:10], decided=r[10] is not None) for r in session.execute(stmt)
+    )
 
 
 def prior_invoices_in(
-    pool: Iterable[PriorCandidate],
+    pool: PriorPool,
     row: t.InvoiceDocumentRow,
     invoice: Invoice,
     policy: MatchPolicy,
@@ -414,21 +446,21 @@ def prior_invoices_in(
     or an id in ``decided``: a batch shares a time, and its invoices decided so far count)."""
     window = timedelta(days=policy.duplicate_window_days)
     day = invoice.issue_date
-    key = row.supplier_key
+    key, sha, number, payable = row.supplier_key, row.sha256, row.normalised_number, row.payable
+    received_at = row.received_at
     out = []
-    for c in pool:
+    for c in pool.near(row, invoice):
         if c.id == row.id:
             continue
         same_supplier = bool(key) and c.supplier_key == key
         hit = (
-            c.sha256 == row.sha256
-            or (same_supplier and bool(row.normalised_number)
-                and c.normalised_number == row.normalised_number)
-            or (same_supplier and row.payable is not None and c.payable == row.payable
+            c.sha256 == sha
+            or (same_supplier and bool(number) and c.normalised_number == number)
+            or (same_supplier and payable is not None and c.payable == payable
                 and c.issue_date is not None and day - window <= c.issue_date <= day + window)
             or (same_supplier and c.number in invoice.preceding_invoices)
         )  # fmt: skip
-        if not hit or not (c.received_at < row.received_at or c.decided or c.id in decided):
+        if not hit or not (c.received_at < received_at or c.decided or c.id in decided):
             continue
         out.append(
             PriorInvoice(
