@@ -169,8 +169,21 @@ class _Batch:
 
     inputs: BatchInputs
     ledger_rows: list[dict[str, Any]] = field(default_factory=list)
+    new_rows: dict[type[Any], list[Any]] = field(default_factory=dict)
+    pending_states: list[t.InvoiceMatchRow] = field(default_factory=list)
+
+    def add(self, row: Any) -> None:
+        """A new row (a decision, an exception) for the bulk write."""
+        self.new_rows.setdefault(type(row), []).append(row)
 
     def write(self, u: UnitOfWork) -> None:
+        """The batch's new rows, a bulk insert (COPY on PostgreSQL) per table; match states that
+        existed (an invoice re-matched on a receipt) are updated by the session."""
+        self.new_rows[t.InvoiceMatchRow] = self.pending_states
+        for table in (t.MatchDecisionRow, t.InvoiceMatchRow, t.MatchExceptionRow):
+            columns = [c.name for c in table.__table__.columns]  # type: ignore[union-attr]
+            rows = [{c: getattr(r, c) for c in columns} for r in self.new_rows.get(table, [])]
+            repo.bulk_insert(u.session, table, rows)
         repo.bulk_insert(u.session, t.MatchLedgerRow, self.ledger_rows)
         u.session.flush()
 
@@ -226,13 +239,10 @@ def _match(
     else:
         inputs = batch.inputs.inputs(doc)
         decision = _engine(ctx, inputs)
-    version = _save_decision(u, doc.id, state, decision, trigger, now, None)
-    flush = batch is None
+    version = _save_decision(u, doc.id, state, decision, trigger, now, None, batch)
     written: list[LedgerEntry] = []
     try:
-        return _apply(
-            ctx, u, doc, state, inputs, decision, version, now, current, flush, written, batch
-        )
+        return _apply(ctx, u, doc, state, inputs, decision, version, now, current, written, batch)
     finally:
         if batch is not None:
             batch.inputs.decided_one(doc.id, written)
@@ -248,7 +258,6 @@ def _apply(
     version: int,
     now: datetime,
     current: MatchState,
-    flush: bool,
     written: list[LedgerEntry],
     batch: _Batch | None,
 ) -> MatchResult:
@@ -256,9 +265,11 @@ def _apply(
     broken = _ledger_problems(inputs, decision) if decision.outcome != "exception" else []
     if broken:  # never expected: the engine and the invariants disagree, so a person looks
         new = move(current, "hold", doc.id)
-        _set_state(u, doc, state, new, version, None, decision, now, [LEDGER_INVARIANT], flush)
+        _set_state(u, doc, state, new, version, None, decision, now, [LEDGER_INVARIANT], batch)
         why = "the match ledger refused the rows: " + "; ".join(broken)
-        exception_id = _open_exception(ctx, u, doc, version, [LEDGER_INVARIANT], why, now)
+        exception_id = _open_exception(
+            ctx, u, doc, version, [LEDGER_INVARIANT], why, now, batch=batch
+        )
         return MatchResult(doc.id, new.value, version, decision.outcome, codes, exception_id)
     if decision.outcome != "exception":
         entries, rows = _ledger_rows(ctx, inputs, decision, version, now, None)
@@ -268,23 +279,25 @@ def _apply(
             batch.ledger_rows += rows
         written += entries
         new = move(current, "match", doc.id)
-        _set_state(u, doc, state, new, version, "automatic", decision, now, None, flush)
+        _set_state(u, doc, state, new, version, "automatic", decision, now, None, batch)
         u.record(_matched_event(doc.id, version, "automatic", decision, now, None))
         return MatchResult(doc.id, new.value, version, decision.outcome, codes)
     if current is MatchState.WAITING and set(codes) <= RECEIPT_CODES:
         new = move(current, "keep_waiting", doc.id)
-        _set_state(u, doc, state, new, version, None, decision, now, None, flush)
+        _set_state(u, doc, state, new, version, None, decision, now, None, batch)
         u.record(_invoice_event(ev.INVOICE_WAITING_FOR_RECEIPT, doc, version, now, None, codes))
         return MatchResult(doc.id, new.value, version, decision.outcome, codes)
     if decision.action == "reject":
         new = move(current, "reject", doc.id)
-        _set_state(u, doc, state, new, version, None, decision, now, None, flush)
+        _set_state(u, doc, state, new, version, None, decision, now, None, batch)
         reason = "; ".join(r.message for r in decision.reasons if r.action == "reject")
         u.record(_rejected_event(doc, version, now, None, reason, codes))
         return MatchResult(doc.id, new.value, version, decision.outcome, codes)
     new = move(current, "hold", doc.id)
-    _set_state(u, doc, state, new, version, None, decision, now, None, flush)
-    exception_id = _open_exception(ctx, u, doc, version, list(codes), _summary(decision), now)
+    _set_state(u, doc, state, new, version, None, decision, now, None, batch)
+    exception_id = _open_exception(
+        ctx, u, doc, version, list(codes), _summary(decision), now, batch=batch
+    )
     return MatchResult(doc.id, new.value, version, decision.outcome, codes, exception_id)
 
 
@@ -301,9 +314,10 @@ def _save_decision(
     trigger: str,
     now: datetime,
     by: str | None,
+    batch: _Batch | None = None,
 ) -> int:
     version = (state.version if state else 0) + 1
-    u.session.add(
+    (batch.add if batch is not None else u.session.add)(
         t.MatchDecisionRow(
             invoice_id=invoice_id,
             version=version,
@@ -330,13 +344,16 @@ def _set_state(
     decision: MatchDecision | None,
     now: datetime,
     codes: list[str] | None = None,
-    flush: bool = True,
+    batch: _Batch | None = None,
 ) -> t.InvoiceMatchRow:
     if state is None:
         state = t.InvoiceMatchRow(
             invoice_id=doc.id, state=new.value, version=version, updated_at=now
         )
-        u.session.add(state)
+        if batch is None:
+            u.session.add(state)
+        else:  # added to the batch's bulk write once filled in below
+            batch.pending_states.append(state)
     state.state = new.value
     state.version = version
     state.how = how
@@ -347,7 +364,7 @@ def _set_state(
     if codes is not None:
         state.reason_codes = codes
     state.updated_at = now
-    if flush:  # a batch flushes once, at its end
+    if batch is None:  # a batch writes its rows once, at its end
         u.session.flush()
     return state
 
@@ -519,6 +536,8 @@ def _open_exception(
     codes: list[str],
     summary: str,
     now: datetime,
+    *,
+    batch: _Batch | None = None,
 ) -> str:
     row = t.MatchExceptionRow(
         id=ctx.new_id(),
@@ -530,7 +549,7 @@ def _open_exception(
         role=EXCEPTION_ROLE,
         created_at=now,
     )
-    u.session.add(row)
+    (batch.add if batch is not None else u.session.add)(row)
     u.record(
         _invoice_event(ev.INVOICE_HELD, doc, version, now, None, codes, exception_id=row.id),
         Event(
