@@ -174,9 +174,11 @@ def main(*, batch: int, runs: int, per_transaction: int = MATCH_BATCH) -> None:
                 _count(states["one_by_one"], matching.match_invoice(app.ctx, invoice_id).state)
             single.append(len(chunk) / (time.perf_counter() - start))
             anchor.append(commit_rate(url, 1000))
-        for how in states.values():  # the mix matched (and was held) as designed, both ways
+        # The mix matched as designed, both ways. (The two do not hold exactly the same number:
+        # the +1% line's amount variance grows with the order number, and from order ~1,300 on
+        # it is beyond the absolute line-amount tolerance; the one-by-one chunks come later.)
+        for how in states.values():
             assert how.get("matched", 0) >= batch, states
-        assert states["batched"] == states["one_by_one"], states
         anchor_name = "postgres_single_row_commits_per_second"
         emit(figure(anchor_name, anchor[1:], "commits/s"))
         for name, samples in (
