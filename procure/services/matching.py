@@ -169,21 +169,14 @@ class _Batch:
 
     inputs: BatchInputs
     ledger_rows: list[dict[str, Any]] = field(default_factory=list)
-    new_rows: dict[type[Any], list[Any]] = field(default_factory=dict)
-    pending_states: list[t.InvoiceMatchRow] = field(default_factory=list)
-
-    def add(self, row: Any) -> None:
-        """A new row (a decision, an exception) for the bulk write."""
-        self.new_rows.setdefault(type(row), []).append(row)
+    new_rows: dict[type[Any], list[dict[str, Any]]] = field(default_factory=dict)
+    """Table → its new rows (decisions, match states, exceptions) as column dicts."""
 
     def write(self, u: UnitOfWork) -> None:
         """The batch's new rows, a bulk insert (COPY on PostgreSQL) per table; match states that
         existed (an invoice re-matched on a receipt) are updated by the session."""
-        self.new_rows[t.InvoiceMatchRow] = self.pending_states
         for table in (t.MatchDecisionRow, t.InvoiceMatchRow, t.MatchExceptionRow):
-            columns = [c.name for c in table.__table__.columns]  # type: ignore[union-attr]
-            rows = [{c: getattr(r, c) for c in columns} for r in self.new_rows.get(table, [])]
-            repo.bulk_insert(u.session, table, rows)
+            repo.bulk_insert(u.session, table, self.new_rows.get(table, []))
         repo.bulk_insert(u.session, t.MatchLedgerRow, self.ledger_rows)
         u.session.flush()
 
@@ -317,21 +310,28 @@ def _save_decision(
     batch: _Batch | None = None,
 ) -> int:
     version = (state.version if state else 0) + 1
-    (batch.add if batch is not None else u.session.add)(
-        t.MatchDecisionRow(
-            invoice_id=invoice_id,
-            version=version,
-            outcome=decision.outcome,
-            action=decision.action,
-            trigger=trigger,
-            po_numbers=list(decision.po_numbers),
-            reason_codes=list(decision.codes),
-            detail=decision.as_data(),
-            decided_at=now,
-            decided_by=by,
-        )
-    )
+    row = {
+        "invoice_id": invoice_id,
+        "version": version,
+        "outcome": decision.outcome,
+        "action": decision.action,
+        "trigger": trigger,
+        "po_numbers": list(decision.po_numbers),
+        "reason_codes": list(decision.codes),
+        "detail": decision.as_data(),
+        "decided_at": now,
+        "decided_by": by,
+    }
+    _add(u, batch, t.MatchDecisionRow, row)
     return version
+
+
+def _add(u: UnitOfWork, batch: _Batch | None, table: type[Any], row: dict[str, Any]) -> None:
+    """A new row: into the session, or (in a batch) kept as a dict for the bulk write."""
+    if batch is None:
+        u.session.add(table(**row))
+    else:
+        batch.new_rows.setdefault(table, []).append(row)
 
 
 def _set_state(
@@ -345,15 +345,26 @@ def _set_state(
     now: datetime,
     codes: list[str] | None = None,
     batch: _Batch | None = None,
-) -> t.InvoiceMatchRow:
+) -> None:
+    if state is None and batch is not None:  # a new row for the batch's bulk write
+        picked = codes if codes is not None else list(decision.codes) if decision else []
+        row = {
+            "invoice_id": doc.id,
+            "state": new.value,
+            "version": version,
+            "how": how,
+            "supplier_id": doc.supplier_id,
+            "po_numbers": list(decision.po_numbers) if decision is not None else [],
+            "reason_codes": picked,
+            "updated_at": now,
+        }
+        _add(u, batch, t.InvoiceMatchRow, row)
+        return
     if state is None:
         state = t.InvoiceMatchRow(
             invoice_id=doc.id, state=new.value, version=version, updated_at=now
         )
-        if batch is None:
-            u.session.add(state)
-        else:  # added to the batch's bulk write once filled in below
-            batch.pending_states.append(state)
+        u.session.add(state)
     state.state = new.value
     state.version = version
     state.how = how
@@ -366,7 +377,6 @@ def _set_state(
     state.updated_at = now
     if batch is None:  # a batch writes its rows once, at its end
         u.session.flush()
-    return state
 
 
 def _ledger_problems(inputs: MatchInputs, decision: MatchDecision) -> list[str]:
@@ -549,7 +559,10 @@ def _open_exception(
         role=EXCEPTION_ROLE,
         created_at=now,
     )
-    (batch.add if batch is not None else u.session.add)(row)
+    if batch is None:
+        u.session.add(row)
+    else:
+        batch.new_rows.setdefault(t.MatchExceptionRow, []).append(row.model_dump())
     u.record(
         _invoice_event(ev.INVOICE_HELD, doc, version, now, None, codes, exception_id=row.id),
         Event(
