@@ -535,11 +535,15 @@ def bench_matching(
 def bench_matching_db(
     batch: Annotated[int, typer.Option(help="Invoices matched per run")] = 300,
     runs: Annotated[int, typer.Option(help="Measured runs (after one warm-up)")] = 3,
+    per_transaction: Annotated[
+        int, typer.Option(help="Invoices per match_invoices transaction (the workers' batch)")
+    ] = 200,
 ) -> None:
-    """Invoices/s matched through the database on PostgreSQL (PROCURE_BENCH_DATABASE_URL)."""
+    """Invoices/s matched through the database on PostgreSQL (PROCURE_BENCH_DATABASE_URL),
+    in batches as the workers do and one by one, alternately."""
     from benchmarks.matching_db import main as bench_main
 
-    bench_main(batch=batch, runs=runs)
+    bench_main(batch=batch, runs=runs, per_transaction=per_transaction)
 
 
 def main() -> None:

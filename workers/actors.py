@@ -32,6 +32,7 @@ class Actors:
     reconcile: dramatiq.Actor[[int], None]
     scan_inbox: dramatiq.Actor[[str], None]
     match_invoice: dramatiq.Actor[[str], None]
+    match_invoices: dramatiq.Actor[[list[str]], None]
     rematch_for_order: dramatiq.Actor[[str], None]
 
 
@@ -59,6 +60,9 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
     def match_invoice(invoice_id: str) -> None:
         matching.match_invoice(ctx, invoice_id)
 
+    def match_invoices(ids: list[str]) -> None:
+        matching.match_invoices(ctx, ids)
+
     def rematch_for_order(purchase_order_id: str) -> None:
         matching.rematch_for_order(ctx, purchase_order_id)
 
@@ -76,6 +80,7 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
         reconcile=dramatiq.actor(reconcile, actor_name="reconcile", **options),
         scan_inbox=dramatiq.actor(scan_inbox, actor_name="scan_inbox", **options),
         match_invoice=dramatiq.actor(match_invoice, actor_name="match_invoice", **options),
+        match_invoices=dramatiq.actor(match_invoices, actor_name="match_invoices", **options),
         rematch_for_order=dramatiq.actor(
             rematch_for_order, actor_name="rematch_for_order", **options
         ),
@@ -84,6 +89,7 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
 
 
 ROUTE_BATCH = 500
+MATCH_BATCH = matching.MATCH_BATCH
 
 
 def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
@@ -93,8 +99,8 @@ def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
         actors.advance_requisition.send(rid)
     for rid in work.to_order:
         actors.issue_purchase_order.send(rid)
-    for invoice_id in work.to_match:
-        actors.match_invoice.send(invoice_id)
+    for i in range(0, len(work.to_match), MATCH_BATCH):
+        actors.match_invoices.send(work.to_match[i : i + MATCH_BATCH])
     for po_id in work.to_rematch:
         actors.rematch_for_order.send(po_id)
     if work.total:

@@ -37,13 +37,15 @@ log = logging.getLogger("procure.bootstrap")
 
 
 class ActorDispatcher:
-    """Committed events → actor messages. Routing is batched: one message per 500 requisitions."""
+    """Committed events → actor messages. Routing is batched (one message per 500 requisitions),
+    and so is matching (one message per ``MATCH_BATCH`` accepted invoices)."""
 
     def __init__(self, actors: Actors) -> None:
         self.actors = actors
 
     def __call__(self, events: Sequence[Event]) -> None:
         to_route: list[str] = []
+        to_match: list[str] = []
         for e in events:
             if e.name in (ev.REQUISITION_SUBMITTED, ev.REQUISITION_AMENDED):
                 to_route.append(e.entity_id)
@@ -52,11 +54,13 @@ class ActorDispatcher:
             elif e.name in (ev.REQUISITION_APPROVED, ev.SUPPLIER_CHOSEN):
                 self.actors.issue_purchase_order.send(e.entity_id)
             elif e.name == ev.INVOICE_ACCEPTED:
-                self.actors.match_invoice.send(e.entity_id)
+                to_match.append(e.entity_id)
             elif e.name == ev.GOODS_RECEIVED:
                 self.actors.rematch_for_order.send(e.entity_id)
         for i in range(0, len(to_route), actor_module.ROUTE_BATCH):
             self.actors.route_requisitions.send(to_route[i : i + actor_module.ROUTE_BATCH])
+        for i in range(0, len(to_match), actor_module.MATCH_BATCH):
+            self.actors.match_invoices.send(to_match[i : i + actor_module.MATCH_BATCH])
 
 
 @dataclass

@@ -11,7 +11,8 @@ the same transaction) or ``InvoiceHeld`` and an exception task for finance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,10 +25,18 @@ from procure.domain.approval import ApprovalTask, Decision, TaskState
 from procure.domain.events import Event
 from procure.domain.invoice_match import RECEIPT_CODES, MatchState, Resolution, move
 from procure.domain.reference import Role
-from procure.errors import FieldProblem, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from procure.errors import (
+    FieldProblem,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ProcureError,
+    ValidationFailed,
+)
 from procure.matching import Decision as MatchDecision
 from procure.matching import LedgerEntry, check_ledger_write, decide, reversal_of
 from procure.services.context import InTransactionHandler, ServiceContext, UnitOfWork
+from procure.services.matching_batch import BatchInputs, load_batch
 from procure.services.matching_inputs import (
     MatchInputs,
     entry_from_row,
@@ -76,6 +85,102 @@ def match_invoice(
         return _match(ctx, u, doc, state, trigger)
 
 
+MATCH_BATCH = 200
+"""Invoices decided in one transaction by ``match_invoices`` (what the dispatcher sends)."""
+
+
+def match_invoices(
+    ctx: ServiceContext, invoice_ids: Sequence[str], *, trigger: str = "accepted"
+) -> list[MatchResult]:
+    """Match a batch of invoices in one transaction, with the decisions ``match_invoice`` would
+    give them one after the other in the order given (each sees the ledger rows and decisions of
+    those before it). The invoice rows are locked in id order, then all their candidate purchase
+    orders in id order, so two workers never bill the same received quantity twice nor deadlock.
+    The inputs are read in a few set-based statements and the rows written in bulk.
+
+    A batch that cannot be decided as a whole (an invoice missing, or one whose ledger rows the
+    invariants refuse) is rolled back and matched one by one, each in its own transaction; the
+    first business error is raised after the others are matched."""
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
+        return []
+    try:
+        return _match_batch(ctx, ids, trigger)
+    except ProcureError:
+        pass
+    results: list[MatchResult] = []
+    failed: ProcureError | None = None
+    for invoice_id in ids:
+        try:
+            results.append(match_invoice(ctx, invoice_id, trigger=trigger))
+        except ProcureError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return results
+
+
+def _match_batch(ctx: ServiceContext, ids: list[str], trigger: str) -> list[MatchResult]:
+    with ctx.unit() as u:
+        doc_t = t.InvoiceDocumentRow
+        docs = {
+            d.id: d
+            for d in u.session.scalars(
+                select(doc_t)
+                .where(col(doc_t.id).in_(ids))
+                .order_by(col(doc_t.id))
+                .with_for_update()
+            )
+        }
+        missing = [i for i in ids if i not in docs]
+        if missing:
+            raise NotFound(f"no received invoice {missing[0]}")
+        m = t.InvoiceMatchRow
+        states = {
+            r.invoice_id: r for r in u.session.scalars(select(m).where(col(m.invoice_id).in_(ids)))
+        }
+        results: dict[str, MatchResult] = {}
+        todo: list[t.InvoiceDocumentRow] = []
+        for invoice_id in ids:
+            doc, state = docs[invoice_id], states.get(invoice_id)
+            if doc.status != "accepted":
+                results[invoice_id] = MatchResult(
+                    invoice_id, f"not matched ({doc.status})", 0, None, (), None, False
+                )
+                continue
+            current = MatchState(state.state) if state else MatchState.UNMATCHED
+            if current is not MatchState.UNMATCHED and not (
+                current is MatchState.WAITING and trigger == "receipt"
+            ):
+                results[invoice_id] = _unchanged(state)
+                continue
+            todo.append(doc)
+        if todo:
+            batch = _Batch(load_batch(u.session, todo, ctx.reference(u.session), ctx.match_policy))
+            for doc in todo:
+                results[doc.id] = _match(ctx, u, doc, states.get(doc.id), trigger, batch)
+            batch.write(u)
+        return [results[i] for i in ids]
+
+
+@dataclass
+class _Batch:
+    """A batch being decided: its inputs, and the rows to write in bulk at the end."""
+
+    inputs: BatchInputs
+    ledger_rows: list[dict[str, Any]] = field(default_factory=list)
+    new_rows: dict[type[Any], list[dict[str, Any]]] = field(default_factory=dict)
+    """Table → its new rows (decisions, match states, exceptions) as column dicts."""
+
+    def write(self, u: UnitOfWork) -> None:
+        """The batch's new rows, a bulk insert (COPY on PostgreSQL) per table; match states that
+        existed (an invoice re-matched on a receipt) are updated by the session."""
+        for table in (t.MatchDecisionRow, t.InvoiceMatchRow, t.MatchExceptionRow):
+            repo.bulk_insert(u.session, table, self.new_rows.get(table, []))
+        repo.bulk_insert(u.session, t.MatchLedgerRow, self.ledger_rows)
+        u.session.flush()
+
+
 def _unchanged(state: t.InvoiceMatchRow | None) -> MatchResult:
     assert state is not None
     return MatchResult(
@@ -95,7 +200,11 @@ def _decide(
     ctx: ServiceContext, u: UnitOfWork, doc: t.InvoiceDocumentRow
 ) -> tuple[MatchInputs, MatchDecision]:
     inputs = load_inputs(u.session, doc, ctx.reference(u.session), ctx.match_policy)
-    decision = decide(
+    return inputs, _engine(ctx, inputs)
+
+
+def _engine(ctx: ServiceContext, inputs: MatchInputs) -> MatchDecision:
+    return decide(
         inputs.invoice,
         orders=inputs.orders,
         receipts=inputs.receipts,
@@ -104,7 +213,6 @@ def _decide(
         supplier=inputs.supplier,
         policy=ctx.match_policy,
     )
-    return inputs, decision
 
 
 def _match(
@@ -113,39 +221,76 @@ def _match(
     doc: t.InvoiceDocumentRow,
     state: t.InvoiceMatchRow | None,
     trigger: str,
+    batch: _Batch | None = None,
 ) -> MatchResult:
+    """Decide and write one invoice; in a batch, from the batch's inputs, the ledger rows kept
+    for one bulk write (and the batch told what the next invoice must see)."""
     now = ctx.clock()
     current = MatchState(state.state) if state else MatchState.UNMATCHED
-    inputs, decision = _decide(ctx, u, doc)
-    version = _save_decision(u, doc.id, state, decision, trigger, now, None)
+    if batch is None:
+        inputs, decision = _decide(ctx, u, doc)
+    else:
+        inputs = batch.inputs.inputs(doc)
+        decision = _engine(ctx, inputs)
+    version = _save_decision(u, doc.id, state, decision, trigger, now, None, batch)
+    written: list[LedgerEntry] = []
+    try:
+        return _apply(ctx, u, doc, state, inputs, decision, version, now, current, written, batch)
+    finally:
+        if batch is not None:
+            batch.inputs.decided_one(doc.id, written)
+
+
+def _apply(
+    ctx: ServiceContext,
+    u: UnitOfWork,
+    doc: t.InvoiceDocumentRow,
+    state: t.InvoiceMatchRow | None,
+    inputs: MatchInputs,
+    decision: MatchDecision,
+    version: int,
+    now: datetime,
+    current: MatchState,
+    written: list[LedgerEntry],
+    batch: _Batch | None,
+) -> MatchResult:
     codes = decision.codes
     broken = _ledger_problems(inputs, decision) if decision.outcome != "exception" else []
     if broken:  # never expected: the engine and the invariants disagree, so a person looks
         new = move(current, "hold", doc.id)
-        _set_state(u, doc, state, new, version, None, decision, now, [LEDGER_INVARIANT])
+        _set_state(u, doc, state, new, version, None, decision, now, [LEDGER_INVARIANT], batch)
         why = "the match ledger refused the rows: " + "; ".join(broken)
-        exception_id = _open_exception(ctx, u, doc, version, [LEDGER_INVARIANT], why, now)
+        exception_id = _open_exception(
+            ctx, u, doc, version, [LEDGER_INVARIANT], why, now, batch=batch
+        )
         return MatchResult(doc.id, new.value, version, decision.outcome, codes, exception_id)
     if decision.outcome != "exception":
-        _write_ledger(ctx, u, inputs, decision, version, now, None)
+        entries, rows = _ledger_rows(ctx, inputs, decision, version, now, None)
+        if batch is None:
+            repo.bulk_insert(u.session, t.MatchLedgerRow, rows)
+        else:
+            batch.ledger_rows += rows
+        written += entries
         new = move(current, "match", doc.id)
-        _set_state(u, doc, state, new, version, "automatic", decision, now)
+        _set_state(u, doc, state, new, version, "automatic", decision, now, None, batch)
         u.record(_matched_event(doc.id, version, "automatic", decision, now, None))
         return MatchResult(doc.id, new.value, version, decision.outcome, codes)
     if current is MatchState.WAITING and set(codes) <= RECEIPT_CODES:
         new = move(current, "keep_waiting", doc.id)
-        _set_state(u, doc, state, new, version, None, decision, now)
+        _set_state(u, doc, state, new, version, None, decision, now, None, batch)
         u.record(_invoice_event(ev.INVOICE_WAITING_FOR_RECEIPT, doc, version, now, None, codes))
         return MatchResult(doc.id, new.value, version, decision.outcome, codes)
     if decision.action == "reject":
         new = move(current, "reject", doc.id)
-        _set_state(u, doc, state, new, version, None, decision, now)
+        _set_state(u, doc, state, new, version, None, decision, now, None, batch)
         reason = "; ".join(r.message for r in decision.reasons if r.action == "reject")
         u.record(_rejected_event(doc, version, now, None, reason, codes))
         return MatchResult(doc.id, new.value, version, decision.outcome, codes)
     new = move(current, "hold", doc.id)
-    _set_state(u, doc, state, new, version, None, decision, now)
-    exception_id = _open_exception(ctx, u, doc, version, list(codes), _summary(decision), now)
+    _set_state(u, doc, state, new, version, None, decision, now, None, batch)
+    exception_id = _open_exception(
+        ctx, u, doc, version, list(codes), _summary(decision), now, batch=batch
+    )
     return MatchResult(doc.id, new.value, version, decision.outcome, codes, exception_id)
 
 
@@ -162,23 +307,31 @@ def _save_decision(
     trigger: str,
     now: datetime,
     by: str | None,
+    batch: _Batch | None = None,
 ) -> int:
     version = (state.version if state else 0) + 1
-    u.session.add(
-        t.MatchDecisionRow(
-            invoice_id=invoice_id,
-            version=version,
-            outcome=decision.outcome,
-            action=decision.action,
-            trigger=trigger,
-            po_numbers=list(decision.po_numbers),
-            reason_codes=list(decision.codes),
-            detail=decision.as_data(),
-            decided_at=now,
-            decided_by=by,
-        )
-    )
+    row = {
+        "invoice_id": invoice_id,
+        "version": version,
+        "outcome": decision.outcome,
+        "action": decision.action,
+        "trigger": trigger,
+        "po_numbers": list(decision.po_numbers),
+        "reason_codes": list(decision.codes),
+        "detail": decision.as_data(),
+        "decided_at": now,
+        "decided_by": by,
+    }
+    _add(u, batch, t.MatchDecisionRow, row)
     return version
+
+
+def _add(u: UnitOfWork, batch: _Batch | None, table: type[Any], row: dict[str, Any]) -> None:
+    """A new row: into the session, or (in a batch) kept as a dict for the bulk write."""
+    if batch is None:
+        u.session.add(table(**row))
+    else:
+        batch.new_rows.setdefault(table, []).append(row)
 
 
 def _set_state(
@@ -191,7 +344,22 @@ def _set_state(
     decision: MatchDecision | None,
     now: datetime,
     codes: list[str] | None = None,
-) -> t.InvoiceMatchRow:
+    batch: _Batch | None = None,
+) -> None:
+    if state is None and batch is not None:  # a new row for the batch's bulk write
+        picked = codes if codes is not None else list(decision.codes) if decision else []
+        row = {
+            "invoice_id": doc.id,
+            "state": new.value,
+            "version": version,
+            "how": how,
+            "supplier_id": doc.supplier_id,
+            "po_numbers": list(decision.po_numbers) if decision is not None else [],
+            "reason_codes": picked,
+            "updated_at": now,
+        }
+        _add(u, batch, t.InvoiceMatchRow, row)
+        return
     if state is None:
         state = t.InvoiceMatchRow(
             invoice_id=doc.id, state=new.value, version=version, updated_at=now
@@ -207,8 +375,8 @@ def _set_state(
     if codes is not None:
         state.reason_codes = codes
     state.updated_at = now
-    u.session.flush()
-    return state
+    if batch is None:  # a batch writes its rows once, at its end
+        u.session.flush()
 
 
 def _ledger_problems(inputs: MatchInputs, decision: MatchDecision) -> list[str]:
@@ -229,6 +397,20 @@ def _write_ledger(
 ) -> None:
     """Add the decision's ledger rows, after the invariants accept them (nothing is written
     otherwise: the error names each broken invariant with its figures)."""
+    _, rows = _ledger_rows(ctx, inputs, decision, version, now, by)
+    repo.bulk_insert(u.session, t.MatchLedgerRow, rows)
+
+
+def _ledger_rows(
+    ctx: ServiceContext,
+    inputs: MatchInputs,
+    decision: MatchDecision,
+    version: int,
+    now: datetime,
+    by: str | None,
+) -> tuple[list[LedgerEntry], list[dict[str, Any]]]:
+    """The decision's ledger entries (with new ids) and their rows, once the invariants accept
+    them (``NotAllowed`` otherwise, naming each broken invariant with its figures)."""
     new = [replace(e, id=ctx.new_id()) for e in decision.ledger_entries]
     problems = check_ledger_write(
         inputs.ledger, new, orders=inputs.orders, receipts=inputs.receipts
@@ -251,7 +433,7 @@ def _write_ledger(
         rows.append(
             _ledger_row(e, version, now, by, _draw(inputs.receipt_numbers.get(key, []), before, e))
         )
-    repo.bulk_insert(u.session, t.MatchLedgerRow, rows)
+    return new, rows
 
 
 def _draw(
@@ -364,6 +546,8 @@ def _open_exception(
     codes: list[str],
     summary: str,
     now: datetime,
+    *,
+    batch: _Batch | None = None,
 ) -> str:
     row = t.MatchExceptionRow(
         id=ctx.new_id(),
@@ -375,7 +559,10 @@ def _open_exception(
         role=EXCEPTION_ROLE,
         created_at=now,
     )
-    u.session.add(row)
+    if batch is None:
+        u.session.add(row)
+    else:
+        batch.new_rows.setdefault(t.MatchExceptionRow, []).append(row.model_dump())
     u.record(
         _invoice_event(ev.INVOICE_HELD, doc, version, now, None, codes, exception_id=row.id),
         Event(
@@ -688,7 +875,5 @@ def invoices_waiting_for_order(ctx: ServiceContext, po_id: str) -> list[str]:
 
 
 def rematch_for_order(ctx: ServiceContext, po_id: str) -> list[MatchResult]:
-    return [
-        match_invoice(ctx, invoice_id, trigger="receipt")
-        for invoice_id in invoices_waiting_for_order(ctx, po_id)
-    ]
+    """Re-match, as one batch, the invoices waiting for this order's goods."""
+    return match_invoices(ctx, invoices_waiting_for_order(ctx, po_id), trigger="receipt")

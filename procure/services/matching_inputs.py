@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -41,11 +41,6 @@ from procure.store import tables as t
 ZERO = Decimal(0)
 CURRENCY = "GBP"
 """Purchase orders are raised in pounds (the council's currency)."""
-
-SERVICE_UNIT_CODES = frozenset({"HUR", "DAY", "WEE", "MON", "ANN", "MIN", "E48", "LS"})
-"""A PO line ordered in one of these UN/ECE units (hours, days, weeks, months, years, minutes,
-service units, lump sum) is a service: matched 2-way (billed <= ordered), no goods receipt.
-Every other line is goods, matched 3-way (billed <= received)."""
 
 
 def load_match_policy(path: str | Path | None = None) -> MatchPolicy:
@@ -181,19 +176,52 @@ def load_inputs(
     locked (in id order, so that concurrent matches never deadlock)."""
     invoice, document = invoice_from_row(row)
     order_ids = _candidate_order_ids(session, invoice)
+    orders_rows, lines_by_po = lock_orders(session, order_ids)
+    orders = orders_from_rows(orders_rows, lines_by_po, ref)
+    numbers = {r.id: r.number for r in orders_rows}
+    receipts, receipt_numbers = _receipts(session, numbers)
+    return MatchInputs(
+        invoice=invoice,
+        document=document,
+        orders=orders,
+        receipts=receipts,
+        ledger=ledger_for(session, list(numbers.values())),
+        prior_invoices=_prior_invoices(session, row, invoice, policy),
+        supplier=supplier_record(ref, invoice.supplier_id),
+        receipt_numbers=receipt_numbers,
+        approvers={r.number: r.requisition_id for r in orders_rows},
+    )
+
+
+def lock_orders(
+    session: Session, order_ids: Sequence[str]
+) -> tuple[list[t.PurchaseOrderRow], dict[str, list[t.PurchaseOrderLineRow]]]:
+    """The purchase orders (locked ``FOR UPDATE`` in id order, so concurrent matches never
+    deadlock) and their lines by order id, in line order: two statements however many orders."""
     po, pol = t.PurchaseOrderRow, t.PurchaseOrderLineRow
+    ids = sorted(set(order_ids))
     orders_rows = list(
         session.scalars(
-            select(po).where(col(po.id).in_(order_ids)).order_by(col(po.id)).with_for_update()
+            select(po).where(col(po.id).in_(ids)).order_by(col(po.id)).with_for_update()
         )
     )
     lines_by_po: dict[str, list[t.PurchaseOrderLineRow]] = {r.id: [] for r in orders_rows}
     for ln in session.scalars(
-        select(pol).where(col(pol.purchase_order_id).in_(order_ids)).order_by(col(pol.line_no))
+        select(pol).where(col(pol.purchase_order_id).in_(ids)).order_by(col(pol.line_no))
     ):
         lines_by_po[ln.purchase_order_id].append(ln)
+    return orders_rows, lines_by_po
+
+
+def orders_from_rows(
+    orders_rows: Sequence[t.PurchaseOrderRow],
+    lines_by_po: dict[str, list[t.PurchaseOrderLineRow]],
+    ref: ReferenceData,
+) -> list[Order]:
+    """The engine's orders for these rows (in the order given). The one place a PO line becomes
+    an ``OrderLine``: the one-by-one and the batch matches both build their orders here."""
     rates = {v.code: v.rate for v in ref.vat_codes.values()}
-    orders = [
+    return [
         Order(
             number=r.number,
             supplier_id=r.supplier_id,
@@ -222,19 +250,6 @@ def load_inputs(
         )
         for r in orders_rows
     ]
-    numbers = {r.id: r.number for r in orders_rows}
-    receipts, receipt_numbers = _receipts(session, numbers)
-    return MatchInputs(
-        invoice=invoice,
-        document=document,
-        orders=orders,
-        receipts=receipts,
-        ledger=ledger_for(session, list(numbers.values())),
-        prior_invoices=_prior_invoices(session, row, invoice, policy),
-        supplier=supplier_record(ref, invoice.supplier_id),
-        receipt_numbers=receipt_numbers,
-        approvers={r.number: r.requisition_id for r in orders_rows},
-    )
 
 
 def _receipts(
@@ -302,59 +317,155 @@ def live_entries(rows: Iterable[LedgerEntry]) -> list[LedgerEntry]:
 def _prior_invoices(
     session: Session, row: t.InvoiceDocumentRow, invoice: Invoice, policy: MatchPolicy
 ) -> list[PriorInvoice]:
-    """The earlier documents the duplicate layers compare with (the same supplier and normalised
-    number, the same supplier and amount within the window, the same bytes) and, for a credit
-    note, the invoices its BT-25 names (how the engine finds their order without a BT-13)."""
+    pool = prior_pool(session, [(row, invoice)], policy)
+    return prior_invoices_in(pool, row, invoice, policy, decided=set())
+
+
+@dataclass(frozen=True)
+class PriorCandidate:
+    """An accepted invoice some duplicate layer may compare with (a row of ``prior_pool``)."""
+
+    id: str
+    supplier_id: str | None
+    supplier_key: str | None
+    number: str | None
+    normalised_number: str | None
+    issue_date: date | None
+    payable: Decimal | None
+    sha256: str
+    kind: str | None
+    received_at: datetime
+    decided: bool
+    """It has been through matching (it has an ``invoice_match`` row)."""
+
+
+class PriorPool:
+    """The rows of ``prior_pool`` indexed by what each duplicate layer compares, so that picking
+    an invoice's candidates costs a few dictionary look-ups however large the batch."""
+
+    def __init__(self, rows: Iterable[PriorCandidate]) -> None:
+        self.index: dict[tuple[object, ...], list[PriorCandidate]] = {}
+        for c in rows:
+            self._add(("sha", c.sha256), c)
+            if c.supplier_key:
+                self._add(("norm", c.supplier_key, c.normalised_number), c)
+                self._add(("amount", c.supplier_key, c.payable), c)
+                self._add(("number", c.supplier_key, c.number), c)
+
+    def _add(self, key: tuple[object, ...], c: PriorCandidate) -> None:
+        self.index.setdefault(key, []).append(c)
+
+    def near(self, row: t.InvoiceDocumentRow, invoice: Invoice) -> list[PriorCandidate]:
+        """A superset of the rows any layer could pair with ``row`` (each row once)."""
+        key = row.supplier_key
+        keys: list[tuple[object, ...]] = [("sha", row.sha256)]
+        if key:
+            keys += [("norm", key, row.normalised_number), ("amount", key, row.payable)]
+            keys += [("number", key, n) for n in invoice.preceding_invoices]
+        found: dict[str, PriorCandidate] = {}
+        for k in keys:
+            for c in self.index.get(k, ()):
+                found[c.id] = c
+        return list(found.values())
+
+
+def prior_pool(
+    session: Session,
+    invoices: Sequence[tuple[t.InvoiceDocumentRow, Invoice]],
+    policy: MatchPolicy,
+) -> PriorPool:
+    """Every accepted document that one of the duplicate layers could pair with one of these
+    invoices (the same bytes; the same supplier and normalised number; the same supplier and
+    amount within the window; for a credit note, the invoices its BT-25 names), in one statement
+    for any number of invoices. It may hold more than the layers match: ``prior_invoices_in``
+    picks, per invoice, exactly what the layers say."""
     doc = t.InvoiceDocumentRow
-    # One indexed read per layer (sha256; supplier + normalised number; supplier + amount + date),
-    # united: an OR of the three would scan every accepted invoice.
-    layers = [select(col(doc.id)).where(col(doc.sha256) == row.sha256)]
-    if row.supplier_key and row.normalised_number:
+    shas = sorted({r.sha256 for r, _ in invoices})
+    keys = sorted({r.supplier_key for r, _ in invoices if r.supplier_key})
+    # One indexed read per layer (sha256; supplier + normalised number; supplier + amount + date;
+    # supplier + number), united: an OR of them would scan every accepted invoice.
+    layers = [select(col(doc.id)).where(col(doc.sha256).in_(shas))]
+    numbers = sorted({r.normalised_number for r, _ in invoices if r.normalised_number})
+    if keys and numbers:
         layers.append(
             select(col(doc.id)).where(
-                col(doc.supplier_key) == row.supplier_key,
-                col(doc.normalised_number) == row.normalised_number,
+                col(doc.supplier_key).in_(keys), col(doc.normalised_number).in_(numbers)
             )
         )
-    if row.supplier_key and row.payable is not None:
-        window = timedelta(days=policy.duplicate_window_days)
-        day = invoice.issue_date
+    window = timedelta(days=policy.duplicate_window_days)
+    amounts = [
+        (r.payable, i.issue_date) for r, i in invoices if r.supplier_key and r.payable is not None
+    ]
+    if keys and amounts:
         layers.append(
             select(col(doc.id)).where(
-                col(doc.supplier_key) == row.supplier_key,
-                col(doc.payable) == row.payable,
-                col(doc.issue_date) >= day - window,
-                col(doc.issue_date) <= day + window,
+                col(doc.supplier_key).in_(keys),
+                col(doc.payable).in_(sorted({a for a, _ in amounts})),
+                col(doc.issue_date) >= min(d for _, d in amounts) - window,
+                col(doc.issue_date) <= max(d for _, d in amounts) + window,
             )
         )
-    if invoice.preceding_invoices and row.supplier_key:  # the invoices a credit note corrects
+    preceding = sorted({n for r, i in invoices if r.supplier_key for n in i.preceding_invoices})
+    if keys and preceding:
         layers.append(
             select(col(doc.id)).where(
-                col(doc.supplier_key) == row.supplier_key,
-                col(doc.number).in_(list(invoice.preceding_invoices)),
+                col(doc.supplier_key).in_(keys), col(doc.number).in_(preceding)
             )
         )
-    # Earlier = received before this one, or already through matching (a batch shares a time).
-    decided = select(col(t.InvoiceMatchRow.invoice_id)).where(
-        col(t.InvoiceMatchRow.invoice_id).in_(union(*layers).scalar_subquery())
+    m = t.InvoiceMatchRow
+    stmt = (
+        select(
+            col(doc.id), col(doc.supplier_id), col(doc.supplier_key), col(doc.number),
+            col(doc.normalised_number), col(doc.issue_date), col(doc.payable), col(doc.sha256),
+            col(doc.kind), col(doc.received_at), col(m.invoice_id),
+        )
+        .outerjoin(m, col(m.invoice_id) == col(doc.id))
+        .where(col(doc.id).in_(union(*layers).scalar_subquery()), col(doc.status) == "accepted")
+    )  # fmt: skip
+    return PriorPool(
+        PriorCandidate(*r[:10], decided=r[10] is not None) for r in session.execute(stmt)
     )
-    stmt = select(doc).where(
-        col(doc.id).in_(union(*layers).scalar_subquery()),
-        col(doc.id) != row.id,
-        col(doc.status) == "accepted",
-        or_(col(doc.received_at) < row.received_at, col(doc.id).in_(decided)),
-    )
+
+
+def prior_invoices_in(
+    pool: PriorPool,
+    row: t.InvoiceDocumentRow,
+    invoice: Invoice,
+    policy: MatchPolicy,
+    *,
+    decided: set[str],
+) -> list[PriorInvoice]:
+    """The earlier documents the duplicate layers compare ``invoice`` with, and, for a credit
+    note, the invoices its BT-25 names (how the engine finds their order without a BT-13).
+    Earlier = received before this one, or already through matching (a pool row marked decided,
+    or an id in ``decided``: a batch shares a time, and its invoices decided so far count)."""
+    window = timedelta(days=policy.duplicate_window_days)
+    day = invoice.issue_date
+    key, sha, number, payable = row.supplier_key, row.sha256, row.normalised_number, row.payable
+    received_at = row.received_at
     out = []
-    for r in session.scalars(stmt):
+    for c in pool.near(row, invoice):
+        if c.id == row.id:
+            continue
+        same_supplier = bool(key) and c.supplier_key == key
+        hit = (
+            c.sha256 == sha
+            or (same_supplier and bool(number) and c.normalised_number == number)
+            or (same_supplier and payable is not None and c.payable == payable
+                and c.issue_date is not None and day - window <= c.issue_date <= day + window)
+            or (same_supplier and c.number in invoice.preceding_invoices)
+        )  # fmt: skip
+        if not hit or not (c.received_at < received_at or c.decided or c.id in decided):
+            continue
         out.append(
             PriorInvoice(
-                id=r.id,
-                supplier_id=r.supplier_id,
-                number=r.number or "",
-                issue_date=r.issue_date or date.min,
-                payable=r.payable if r.payable is not None else ZERO,
-                sha256=r.sha256,
-                kind="credit_note" if r.kind == "credit_note" else "invoice",
+                id=c.id,
+                supplier_id=c.supplier_id,
+                number=c.number or "",
+                issue_date=c.issue_date or date.min,
+                payable=c.payable if c.payable is not None else ZERO,
+                sha256=c.sha256,
+                kind="credit_note" if c.kind == "credit_note" else "invoice",
             )
         )
     return out
