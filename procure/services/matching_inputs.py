@@ -21,6 +21,7 @@ from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from procure.domain.money import line_net
 from procure.domain.reference import ReferenceData
 from procure.einvoice.model import Invoice as Document
 from procure.errors import ConfigurationError
@@ -237,7 +238,7 @@ def orders_from_rows(
                     quantity=ln.quantity,
                     unit_code=ln.unit_code,
                     unit_price=ln.unit_price,
-                    net_amount=(ln.quantity * ln.unit_price).quantize(Decimal("0.01")),
+                    net_amount=line_net(ln.quantity, ln.unit_price),
                     vat_code=ln.vat_code,
                     vat_rate=rates.get(ln.vat_code, ZERO),
                     cost_centre=r.cost_centre,

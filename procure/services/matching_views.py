@@ -6,7 +6,6 @@ Imports: sqlalchemy/sqlmodel, ``procure.store``, ``procure.matching`` and ``proc
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from sqlmodel import col
 from procure.errors import NotFound
 from procure.matching import positions
 from procure.services.context import ServiceContext
-from procure.services.matching_inputs import ledger_for, ledger_of_invoice
+from procure.services.matching_inputs import ledger_for, ledger_of_invoice, orders_from_rows
 from procure.store import tables as t
 
 
@@ -128,8 +127,7 @@ def exception_of(ctx: ServiceContext, exception_id: str) -> dict[str, Any]:
 def order_positions(ctx: ServiceContext, po_number: str) -> list[dict[str, Any]]:
     """Ordered, received and billed per line of a purchase order, recomputed from the goods
     receipts and the match ledger (credit notes and reversals included)."""
-    from procure.matching import Order, OrderLine, ReceiptLine
-    from procure.services.matching_inputs import CURRENCY
+    from procure.matching import ReceiptLine
 
     po, pol = t.PurchaseOrderRow, t.PurchaseOrderLineRow
     gr, grl = t.GoodsReceiptRow, t.GoodsReceiptLineRow
@@ -147,21 +145,8 @@ def order_positions(ctx: ServiceContext, po_number: str) -> list[dict[str, Any]]
             )
         ]
         ledger = ledger_for(s, [order.number])
-    the_order = Order(
-        number=order.number,
-        supplier_id=order.supplier_id,
-        currency=CURRENCY,
-        status=order.status,
-        buyer_reference=order.requisition_number,
-        lines=tuple(
-            OrderLine(
-                order.number, ln.line_no, ln.description, None, ln.quantity, ln.unit_code,
-                ln.unit_price, ln.quantity * ln.unit_price, ln.vat_code, Decimal(0),
-                order.cost_centre, ln.gl_code, ln.category, ln.receipt_required,
-            )
-            for ln in lines
-        ),
-    )  # fmt: skip
+        ref = ctx.reference(s)
+    [the_order] = orders_from_rows([order], {order.id: lines}, ref)
     found = positions([the_order], receipts, ledger)
     return [
         {
