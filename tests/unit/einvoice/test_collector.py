@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from procure.einvoice import reader
 from procure.einvoice.collector import collector_paused
 from procure.einvoice.reader import read_document
 
@@ -18,11 +20,18 @@ def collector_restored() -> Iterator[None]:
     (gc.enable if was else gc.disable)()
 
 
-def test_reading_pauses_the_collector_and_switches_it_back_on() -> None:
+def test_reading_pauses_the_collector_and_switches_it_back_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     gc.enable()
-    seen = []
-    with collector_paused():
-        seen.append(gc.isenabled())
+    seen: list[bool] = []
+    real = reader._read
+
+    def observed(*args: Any) -> Any:
+        seen.append(gc.isenabled())  # as the reader sees it, while it reads
+        return real(*args)
+
+    monkeypatch.setattr(reader, "_read", observed)
     read_document(b"<not-xml")  # refused: an outcome with findings, no exception
     assert seen == [False] and gc.isenabled()
 
