@@ -6,8 +6,8 @@ with their goods receipts (in bulk) and renders one invoice per order plus credi
 earlier invoices, all of which match cleanly. Then four processes run:
 
 - the feeder (``entrypoints.chaos_feed``): intake, a batch at a time; each ``InvoiceAccepted``
-  becomes a ``match_invoice`` message on RabbitMQ;
-- ``procure worker``: the real dramatiq worker and actors; ``match_invoice`` matches the invoice
+  becomes a ``match_invoices`` message on RabbitMQ;
+- ``procure worker``: the real dramatiq worker and actors; ``match_invoices`` matches the invoice
   (3-way, with the match ledger) and, in the same transaction, writes the posting and its outbox
   row; its reconcile sweep re-sends matching that a lost message left undone;
 - ``procure relay`` and ``procure finance receive``.

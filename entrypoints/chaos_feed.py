@@ -9,7 +9,7 @@ cleanly and differs from the others in amount (no duplicate layer fires).
 
 ``feed`` (a process under the faults, ``python -m entrypoints.chaos_feed``): takes the documents
 in through intake, a batch at a time, with the real dispatcher, so each ``InvoiceAccepted`` is a
-``match_invoice`` message on RabbitMQ for ``procure worker``. A batch whose commit is not known
+``match_invoices`` message on RabbitMQ for ``procure worker``. A batch whose commit is not known
 (killed, PostgreSQL restarting) is sent again minus the documents already received; a message
 lost after the commit (RabbitMQ stopped) is the worker's to re-send from the database (its
 reconcile sweep). A credit note is sent only once the invoice it credits has matched, as a

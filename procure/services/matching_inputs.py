@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import or_, select, union
@@ -35,6 +34,7 @@ from procure.matching import (
     PriorInvoice,
     ReceiptLine,
     SupplierRecord,
+    default_match_policy,
     match_policy_from_mapping,
 )
 from procure.store import tables as t
@@ -47,13 +47,11 @@ CURRENCY = "GBP"
 def load_match_policy(path: str | Path | None = None) -> MatchPolicy:
     """The ``[matching]`` section of the policy file (the packaged one when ``path`` is None);
     the council defaults when the file has no such section."""
-    source = str(path) if path is not None else "the packaged policy.toml"
+    if path is None:
+        return default_match_policy()  # the packaged file, read once and cached
+    source = str(path)
     try:
-        raw = (
-            Path(path).read_bytes()
-            if path is not None
-            else resources.files("procure.reference").joinpath("policy.toml").read_bytes()
-        )
+        raw = Path(path).read_bytes()
         data = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"{source}: cannot read the matching policy ({exc})") from exc
