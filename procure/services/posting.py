@@ -81,17 +81,22 @@ class _Prefetched:
         self.postings, self.outbox = [], []
 
 
+_PREFETCH = "procure.posting.prefetch"
+
+
 def posting_handler(ctx: ServiceContext) -> InTransactionHandler:
     """The ``InvoiceMatched`` handler: posting + outbox rows in the match's own transaction.
 
     On the first event of a unit it reads the invoices and existing postings of all the unit's
-    matched invoices at once (a batch of matches costs two queries, not two per invoice)."""
-    cache: list[_Prefetched] = []
+    matched invoices at once (a batch of matches costs two queries, not two per invoice). The
+    prefetch is kept on the unit's session (one per transaction), never shared between the
+    worker threads that use one context."""
 
     def handle(uow: UnitOfWork, event: Event) -> None:
-        if not cache or cache[0].session is not uow.session or event.entity_id not in cache[0].rows:
-            cache[:] = [_prefetch(ctx, uow)]
-        queue_posting(ctx, uow, event, cache[0])
+        known: _Prefetched | None = uow.session.info.get(_PREFETCH)
+        if known is None or event.entity_id not in known.rows:
+            known = uow.session.info[_PREFETCH] = _prefetch(ctx, uow)
+        queue_posting(ctx, uow, event, known)
 
     return handle
 
