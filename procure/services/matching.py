@@ -866,12 +866,13 @@ def invoices_waiting_for_order(ctx: ServiceContext, po_id: str) -> list[str]:
         number = s.scalar(
             select(col(t.PurchaseOrderRow.number)).where(col(t.PurchaseOrderRow.id) == po_id)
         )
-        rows = s.scalars(
-            select(t.InvoiceMatchRow).where(
-                col(t.InvoiceMatchRow.state) == MatchState.WAITING.value
+        w = t.InvoiceMatchRow
+        rows = s.execute(  # two columns, not every waiting invoice's whole row
+            select(col(w.invoice_id), col(w.po_numbers)).where(
+                col(w.state) == MatchState.WAITING.value
             )
         )
-        return sorted(r.invoice_id for r in rows if number in (r.po_numbers or []))
+        return sorted(i for i, numbers in rows if number in (numbers or []))
 
 
 def rematch_for_order(ctx: ServiceContext, po_id: str) -> list[MatchResult]:
