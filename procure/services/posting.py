@@ -176,8 +176,10 @@ def queue_posting(
         if row is None or row.canonical is None:
             raise CannotPost(f"invoice document {invoice_id} has no readable invoice")
         message = build_message(ctx, known.reference, row, event, key, version)
-    except CannotPost as exc:
-        posting["state"], posting["reason"] = rules.REJECTED, f"cannot post: {exc}"
+    except (CannotPost, ValueError, KeyError, ArithmeticError) as exc:
+        # ValueError covers pydantic's ValidationError (e.g. a value the message schema refuses):
+        # the posting is rejected with the reason, which opens an exception, never a failed match.
+        posting["state"], posting["reason"] = rules.REJECTED, f"cannot post: {exc}"[:500]
         known.postings.append(posting)
         uow.record(
             _event(ev.INVOICE_POSTING_REJECTED, invoice_id, now, key, reason=posting["reason"])

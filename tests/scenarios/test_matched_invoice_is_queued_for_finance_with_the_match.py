@@ -133,3 +133,37 @@ def test_a_match_without_a_distribution_is_a_posting_rejection_not_a_lost_invoic
             )
         )
     assert ev.INVOICE_POSTING_REJECTED in names
+
+
+def test_a_match_whose_distribution_cannot_be_posted_is_rejected_with_the_reason(
+    make_app: Any, database_url: str
+) -> None:
+    app = make_app(database_url)
+    po = stationery_order(app)
+    [invoice] = ingest_invoices_for(app, po, 1)
+    broken = {
+        "invoice_line_id": "1", "po_number": po, "po_line_no": 1, "cost_centre": "CC-FAC",
+        "gl_code": "4010", "vat_code": "S", "vat_category": "S", "vat_rate": "20",
+        "net_amount": "two hundred", "description": "paper",
+    }  # fmt: skip
+    with app.ctx.unit() as u:  # the match commits; the posting is refused, not the match
+        u.record(
+            Event(
+                ev.INVOICE_MATCHED,
+                "invoice",
+                invoice,
+                app.ctx.clock(),
+                data={"version": 1, "distribution": [broken]},
+            )
+        )
+    posting = posting_of(app.ctx, invoice)
+    assert posting is not None and posting["state"] == "rejected"
+    assert posting["reason"].startswith("cannot post:")
+    assert outbox(app) == []
+    with app.db.reading() as s:
+        names = list(
+            s.scalars(
+                select(t.AuditEventRow.event_name).where(t.AuditEventRow.entity_id == invoice)
+            )
+        )
+    assert ev.INVOICE_MATCHED in names and ev.INVOICE_POSTING_REJECTED in names
