@@ -30,7 +30,6 @@ from procure.errors import (
     InvalidTransition,
     NotAllowed,
     NotFound,
-    ProcureError,
     ValidationFailed,
 )
 from procure.matching import Decision as MatchDecision
@@ -99,21 +98,21 @@ def match_invoices(
     The inputs are read in a few set-based statements and the rows written in bulk.
 
     A batch that cannot be decided as a whole (an invoice missing, or one whose ledger rows the
-    invariants refuse) is rolled back and matched one by one, each in its own transaction; the
-    first business error is raised after the others are matched."""
+    invariants refuse, or one that fails in any other way) is rolled back and matched one by one,
+    each in its own transaction; the first error is raised after the others are matched."""
     ids = list(dict.fromkeys(invoice_ids))
     if not ids:
         return []
     try:
         return _match_batch(ctx, ids, trigger)
-    except ProcureError:
+    except Exception:  # one bad invoice must not keep the other 199 unmatched
         pass
     results: list[MatchResult] = []
-    failed: ProcureError | None = None
+    failed: Exception | None = None
     for invoice_id in ids:
         try:
             results.append(match_invoice(ctx, invoice_id, trigger=trigger))
-        except ProcureError as exc:
+        except Exception as exc:  # raised below, after the others are matched
             failed = failed or exc
     if failed is not None:
         raise failed
