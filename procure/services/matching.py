@@ -264,7 +264,7 @@ def _apply(
         )
         return MatchResult(doc.id, new.value, version, decision.outcome, codes, exception_id)
     if decision.outcome != "exception":
-        entries, rows = _ledger_rows(ctx, inputs, decision, version, now, None)
+        entries, rows = _ledger_rows(ctx, inputs, decision, version, now, None, checked=True)
         if batch is None:
             repo.bulk_insert(u.session, t.MatchLedgerRow, rows)
         else:
@@ -407,12 +407,17 @@ def _ledger_rows(
     version: int,
     now: datetime,
     by: str | None,
+    *,
+    checked: bool = False,
 ) -> tuple[list[LedgerEntry], list[dict[str, Any]]]:
     """The decision's ledger entries (with new ids) and their rows, once the invariants accept
-    them (``NotAllowed`` otherwise, naming each broken invariant with its figures)."""
+    them (``NotAllowed`` otherwise, naming each broken invariant with its figures). ``checked``:
+    the caller has just run the same check on these entries (the new ids change nothing in it)."""
     new = [replace(e, id=ctx.new_id()) for e in decision.ledger_entries]
-    problems = check_ledger_write(
-        inputs.ledger, new, orders=inputs.orders, receipts=inputs.receipts
+    problems = (
+        ()
+        if checked
+        else check_ledger_write(inputs.ledger, new, orders=inputs.orders, receipts=inputs.receipts)
     )
     if problems:
         raise NotAllowed(
