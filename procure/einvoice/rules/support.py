@@ -70,15 +70,22 @@ def number(value: Decimal | None) -> Decimal | None:
 def xpath_round(value: Decimal, places: int = 0) -> Decimal:
     """XPath ``fn:round`` to ``places`` decimals: half-way goes towards positive infinity."""
     mode = ROUND_HALF_UP if value >= 0 else ROUND_HALF_DOWN
-    with exact() as ctx:
-        ctx.rounding = mode
-        return value.quantize(Decimal(1).scaleb(-places))
+    exponent = _PLACES[places] if 0 <= places < len(_PLACES) else Decimal(1).scaleb(-places)
+    return value.quantize(exponent, rounding=mode, context=_EXACT)
+
+
+_PLACES = [Decimal(1).scaleb(-places) for places in range(8)]
+"""``Decimal("1")``, ``Decimal("0.1")``…: the exponents ``xpath_round`` quantizes to."""
 
 
 def total(values: Iterable[Decimal | None]) -> Decimal:
     """XPath ``sum()`` over the amounts that are there (the empty sum is 0)."""
-    with exact():
-        return sum((v for v in map(number, values) if v is not None), Decimal(0))
+    out = Decimal(0)
+    add = _EXACT.add
+    for v in values:
+        if v is not None and v.is_finite():
+            out = add(out, v)
+    return out
 
 
 def decimals(value: Decimal) -> int:
@@ -138,8 +145,8 @@ def walk(doc: Invoice, path: str) -> Iterator[tuple[Location, Any]]:
 
 
 _RUN = threading.local()
-"""The document ``run_rules`` is checking on this thread, with its walks by path and the
-values on the way by the steps that lead to them."""
+"""The document ``run_rules`` is checking on this thread, with its walks by path, the values
+on the way by the steps that lead to them, and the way to each selected path."""
 
 _Frontier = list[tuple[tuple[str | int, ...], Any]]
 _Steps = tuple[tuple[str, bool], ...]
@@ -148,13 +155,13 @@ _Steps = tuple[tuple[str, bool], ...]
 @contextmanager
 def checking(doc: Invoice) -> Iterator[None]:
     """Share ``walk`` results among the rules run on ``doc``."""
-    names = ("doc", "cache", "frontiers", "uses")
+    names = ("doc", "cache", "frontiers", "ways", "uses")
     before = tuple(getattr(_RUN, name, None) for name in names)
-    _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.uses = doc, {}, {}, None
+    _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.ways, _RUN.uses = doc, {}, {}, {}, None
     try:
         yield
     finally:
-        _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.uses = before
+        _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.ways, _RUN.uses = before
 
 
 def code_uses_of(doc: Invoice, attribute: str) -> list[CodeUse] | tuple[CodeUse, ...]:
@@ -218,8 +225,14 @@ def select(doc: Invoice, path: str, test: Callable[[Any], bool]) -> Iterator[tup
     every value that does not (most values on most documents are fine)."""
     steps = _steps(path)
     name, many = steps[-1]
-    frontiers = _RUN.frontiers if getattr(_RUN, "doc", None) is doc else None
-    for loc, here in _on_the_way(doc, steps, frontiers):
+    if getattr(_RUN, "doc", None) is doc:  # checking: each path's way walked once a document
+        ways: dict[str, _Frontier] = _RUN.ways
+        way = ways.get(path)
+        if way is None:
+            way = ways[path] = _on_the_way(doc, steps, _RUN.frontiers)
+    else:
+        way = _on_the_way(doc, steps, None)
+    for loc, here in way:
         value = getattr(here, name)
         if many:
             for n, item in enumerate(value, start=1):
