@@ -8,6 +8,7 @@ purchase order) done. On RabbitMQ the workers (``procure worker``) do that work.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -345,6 +346,11 @@ def receipt_record(
 # -- supplier invoices -------------------------------------------------------------------------
 
 
+PARALLEL_FROM = 200
+"""Files from which ``invoice ingest`` reads in one process per core: below it, starting the
+processes costs more than they save."""
+
+
 def _read_upload(path: Path) -> bytes:
     """The file, capped one byte past PROCURE_MAX_UPLOAD_BYTES: an oversize file is then refused
     by intake as ``too_large`` (and kept in quarantine) instead of stopping a whole batch."""
@@ -386,24 +392,36 @@ def invoice_ingest(
     paths: list[Path],
     as_json: JsonOut = False,
     source: Annotated[str, typer.Option(help="Where the files came from")] = "cli",
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Processes reading documents; 0: one per core when there are "
+            f"{PARALLEL_FROM} files or more, else one"
+        ),
+    ] = 0,
 ) -> None:
     """Take in files or folders: originals kept, rejects quarantined, duplicates recognised."""
-    from procure.services.intake import Received, ingest_many
+    from procure.services.intake import Received, ingest_stream
 
     files = sorted(
         {f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()}
     )
+    if jobs <= 0:
+        jobs = min(os.cpu_count() or 1, 8) if len(files) >= PARALLEL_FROM else 1
+    batches = (
+        [Received(_read_upload(f), f.name, source) for f in files[i : i + 100]]
+        for i in range(0, len(files), 100)
+    )
     results = []
-    with _app(as_json) as a:
-        batch: list[Received] = []
-        with typer.progressbar(files, label="ingesting", file=sys.stderr, hidden=as_json) as bar:
-            for f in bar:
-                batch.append(Received(_read_upload(f), f.name, source))
-                if len(batch) >= 100:
-                    results += ingest_many(a.ctx, batch)
-                    batch = []
-        if batch:
-            results += ingest_many(a.ctx, batch)
+    with (
+        _app(as_json) as a,
+        typer.progressbar(
+            length=len(files), label="ingesting", file=sys.stderr, hidden=as_json
+        ) as bar,
+    ):
+        for stored in ingest_stream(a.ctx, batches, workers=jobs):
+            results += stored
+            bar.update(len(stored))
     counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "duplicate")}
     if as_json:
         typer.echo(

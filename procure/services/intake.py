@@ -10,13 +10,13 @@ in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, literal, null, select, union_all
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -25,11 +25,12 @@ from procure.domain.events import Event
 from procure.domain.reference import Organisation, ReferenceData
 from procure.einvoice.collector import collector_paused
 from procure.einvoice.model import Address, Finding
-from procure.einvoice.reader import ReadOutcome, read_document
+from procure.einvoice.reader import ReadOutcome
 from procure.einvoice.validate import validate
 from procure.einvoice.xml_safety import Limits
 from procure.matching.numbers import normalise_number
 from procure.services.context import ServiceContext
+from procure.services.intake_reading import Job, Read, ReaderPool, read_all, summarise
 from procure.store import repository as repo
 from procure.store import tables as t
 
@@ -72,17 +73,17 @@ def read_capped(path: Path, limit: int) -> bytes:
         return f.read(limit + 1)
 
 
-def _supplier(ref: ReferenceData, outcome: ReadOutcome) -> tuple[str | None, str | None]:
-    doc = outcome.document
-    if doc is None:
-        return None, None
-    vat = doc.seller.vat_id
+def _supplier(
+    ref: ReferenceData, vat: str | None, name: str | None
+) -> tuple[str | None, str | None]:
+    """The supplier a document is from (by VAT number, else by name) and the key its invoice
+    numbers are unique under (the supplier, else the VAT number or name as written)."""
     if vat:
         for s in ref.suppliers.values():
             if s.vat_number and s.vat_number.upper() == vat.upper():
                 return s.id, f"supplier:{s.id}"
         return None, f"vat:{vat.upper()}"
-    name = (doc.seller.name or "").strip().lower()
+    name = (name or "").strip().lower()
     for s in ref.suppliers.values():
         if s.name.lower() == name:
             return s.id, f"supplier:{s.id}"
@@ -115,7 +116,7 @@ def complete_spreadsheet(
     update: dict[str, Any] = {}
     if not doc.customization_id:
         update["customization_id"] = EN16931
-    supplier_id, _ = _supplier(ref, outcome)
+    supplier_id, _ = _supplier(ref, doc.seller.vat_id, doc.seller.name)
     supplier = ref.suppliers.get(supplier_id or "")
     if supplier and doc.seller.address is None:
         update["seller"] = doc.seller.model_copy(
@@ -165,42 +166,81 @@ def complete_spreadsheet(
 
 
 def ingest_many(
-    ctx: ServiceContext, received: Sequence[Received], *, limits: Limits | None = None
+    ctx: ServiceContext,
+    received: Sequence[Received],
+    *,
+    limits: Limits | None = None,
+    reads: Sequence[Read] | None = None,
 ) -> list[IntakeResult]:
-    """Read every document, then store the batch in one transaction with two lookups (the
-    cached reference data's stamp; known files and numbers) and bulk writes (COPY on
-    PostgreSQL), whatever the batch size. The cyclic collector is paused for the batch, not
-    document by document: each resumption made it walk what the last document had left."""
+    """Read every document (unless ``reads`` has them, read elsewhere, e.g. by a
+    ``ReaderPool``), then store the batch in one transaction with two lookups (the cached
+    reference data's stamp; known files and numbers) and bulk writes (COPY on PostgreSQL),
+    whatever the batch size. The cyclic collector is paused for the batch, not document by
+    document: each resumption made it walk what the last document had left."""
     with collector_paused():
-        return _ingest_batch(ctx, received, limits or Limits(max_bytes=ctx.max_document_bytes))
+        if reads is None:
+            jobs = ((r.data, r.filename) for r in received)
+            reads = read_all(jobs, limits or Limits(max_bytes=ctx.max_document_bytes), ctx.schematron)  # fmt: skip
+        return _store_batch(ctx, received, reads)
 
 
-def _ingest_batch(
-    ctx: ServiceContext, received: Sequence[Received], limits: Limits
+def ingest_stream(
+    ctx: ServiceContext,
+    batches: Iterable[Sequence[Received]],
+    *,
+    workers: int = 1,
+    limits: Limits | None = None,
+) -> Iterator[list[IntakeResult]]:
+    """``ingest_many`` batch after batch; with ``workers`` > 1 the documents are read in that
+    many worker processes, the next batch while this one is stored (a bulk intake on a
+    machine with several cores). Results come in the batches' order."""
+    limits = limits or Limits(max_bytes=ctx.max_document_bytes)
+    if workers <= 1:
+        for batch in batches:
+            yield ingest_many(ctx, batch, limits=limits)
+        return
+    held: deque[Sequence[Received]] = deque()
+
+    def jobs() -> Iterator[list[Job]]:
+        for batch in batches:
+            held.append(batch)
+            yield [(r.data, r.filename) for r in batch]
+
+    with ReaderPool(workers, limits, ctx.schematron) as pool:
+        for reads in pool.read_ahead(jobs()):
+            yield ingest_many(ctx, held.popleft(), limits=limits, reads=reads)
+
+
+def _store_batch(
+    ctx: ServiceContext, received: Sequence[Received], reads: Sequence[Read]
 ) -> list[IntakeResult]:
-    outcomes = [
-        read_document(r.data, filename=r.filename, limits=limits, strict=ctx.schematron)
-        for r in received
-    ]
+    if len(reads) != len(received):
+        raise ValueError(f"{len(received)} documents received but {len(reads)} read")
     with ctx.unit() as u:
         ref = ctx.reference(u.session)
-        outcomes = [complete_spreadsheet(o, ref, ctx.council) for o in outcomes]
-        prepared = [_prepare(ref, o) for o in outcomes]
+        reads = [_completed(r, ref, ctx.council) for r in reads]
+        prepared = [_prepare(ref, r) for r in reads]
         seen_files, numbers = _known(
             u.session,
-            {o.sha256 for o in outcomes},
+            {r.sha256 for r in reads},
             {(p.supplier_key, p.normalised) for p in prepared if p.keyed},
         )
         stored_blobs = set(seen_files)
         batch = _Batch()
         results = [
-            _decide(ctx, batch, r, o, p, seen_files, stored_blobs, numbers)
-            for r, o, p in zip(received, outcomes, prepared, strict=True)
+            _decide(ctx, batch, r, read, p, seen_files, stored_blobs, numbers)
+            for r, read, p in zip(received, reads, prepared, strict=True)
         ]
         repo.bulk_insert(u.session, t.InvoiceBlobRow, batch.blobs)
         repo.bulk_insert(u.session, t.InvoiceDocumentRow, batch.documents)
         u.record(batch.events)
     return results
+
+
+def _completed(read: Read, ref: ReferenceData, council: Organisation) -> Read:
+    if read.outcome is None or read.syntax != "xlsx":
+        return read
+    return summarise(complete_spreadsheet(read.outcome, ref, council))
 
 
 @dataclass(frozen=True)
@@ -222,27 +262,26 @@ class _Batch:
     events: list[Event] = field(default_factory=list)
 
 
-def _prepare(ref: ReferenceData, outcome: ReadOutcome) -> _Prepared:
-    supplier_id, supplier_key = _supplier(ref, outcome)
-    number = outcome.document.number if outcome.document else None
-    return _Prepared(supplier_id, supplier_key, number, normalise_number(number))
+def _prepare(ref: ReferenceData, read: Read) -> _Prepared:
+    supplier_id, supplier_key = _supplier(ref, read.seller_vat_id, read.seller_name)
+    return _Prepared(supplier_id, supplier_key, read.number, normalise_number(read.number))
 
 
 def _known(
     session: Session, digests: set[str], keys: set[tuple[str | None, str | None]]
 ) -> tuple[dict[str, str], dict[tuple[str | None, str | None], str]]:
-    """One statement for the batch: documents first stored with any of these sha256 (not
-    duplicates themselves), and accepted documents under any of these (supplier, normalised
-    number). The numbers are looked up as ``supplier IN (...) AND number IN (...)`` on their
+    """One statement for the batch: the document first stored with each of these sha256 (the
+    one the file's bytes were kept for, which may itself be a duplicate by number), and
+    accepted documents under any of these (supplier, normalised number). The numbers are looked up as ``supplier IN (...) AND number IN (...)`` on their
     index and the pairs picked here: a row-value ``IN`` of 100 pairs took the planner tens of
     milliseconds and read every accepted document."""
     doc = t.InvoiceDocumentRow
     files: Any = select(
         literal("file").label("kind"),
         col(doc.sha256).label("a"),
-        cast(null(), String).label("b"),
+        col(doc.duplicate_of).label("b"),
         col(doc.id).label("id"),
-    ).where(col(doc.sha256).in_(sorted(digests)), col(doc.duplicate_of).is_(None))
+    ).where(col(doc.sha256).in_(sorted(digests)))
     pairs = {(key, number) for key, number in keys if key is not None and number is not None}
     stmt: Any = files
     if pairs:
@@ -257,13 +296,18 @@ def _known(
             col(doc.status) == "accepted",
         )
         stmt = union_all(files, numbers)
-    seen_files: dict[str, str] = {}
+    by_file: dict[str, dict[str, str | None]] = {}
     accepted: dict[tuple[str | None, str | None], str] = {}
     for kind, a, b, doc_id in session.execute(stmt).all():
         if kind == "file":
-            seen_files[a] = doc_id
+            by_file.setdefault(a, {})[doc_id] = b
         elif (a, b) in pairs:
             accepted[(a, b)] = doc_id
+    # Later copies of a file point at the first; the first points elsewhere or nowhere.
+    seen_files = {
+        sha: min(i for i, of in docs.items() if of is None or of not in docs)
+        for sha, docs in by_file.items()
+    }
     return seen_files, accepted
 
 
@@ -271,53 +315,51 @@ def _decide(
     ctx: ServiceContext,
     batch: _Batch,
     r: Received,
-    outcome: ReadOutcome,
+    read: Read,
     p: _Prepared,
     seen_files: dict[str, str],
     stored_blobs: set[str],
     numbers: dict[tuple[str | None, str | None], str],
 ) -> IntakeResult:
     now = ctx.clock()
-    doc = outcome.document
-    duplicate_of = seen_files.get(outcome.sha256)
+    duplicate_of = seen_files.get(read.sha256)
     why = "the same file was received before" if duplicate_of else None
-    if duplicate_of is None and outcome.accepted and p.keyed:
+    if duplicate_of is None and read.accepted and p.keyed:
         duplicate_of = numbers.get((p.supplier_key, p.normalised))
         why = f"invoice number {p.number} from this supplier was accepted before"
-    status = "duplicate" if duplicate_of else ("accepted" if outcome.accepted else "rejected")
+    status = "duplicate" if duplicate_of else ("accepted" if read.accepted else "rejected")
     doc_id = ctx.new_id()
-    if outcome.sha256 not in stored_blobs:
-        batch.blobs.append({"sha256": outcome.sha256, "content": r.data})
-        stored_blobs.add(outcome.sha256)
+    if read.sha256 not in stored_blobs:
+        batch.blobs.append({"sha256": read.sha256, "content": r.data})
+        stored_blobs.add(read.sha256)
     if duplicate_of is None:
-        seen_files.setdefault(outcome.sha256, doc_id)
+        seen_files.setdefault(read.sha256, doc_id)
     if status == "accepted" and p.keyed:
         numbers[(p.supplier_key, p.normalised)] = doc_id
-    findings = [f.model_dump() for f in outcome.findings]
-    payable: Decimal | None = doc.totals.payable if doc else None
+    findings = read.findings
     batch.documents.append(
         {
             "id": doc_id,
-            "sha256": outcome.sha256,
+            "sha256": read.sha256,
             "filename": r.filename,
             "source": r.source,
             "received_at": now,
-            "size": outcome.size,
-            "syntax": outcome.syntax,
-            "kind": doc.kind if doc else None,
+            "size": read.size,
+            "syntax": read.syntax,
+            "kind": read.kind,
             "status": status,
             "duplicate_of": duplicate_of,
             "supplier_id": p.supplier_id,
             "supplier_key": p.supplier_key,
-            "seller_vat_id": doc.seller.vat_id if doc else None,
+            "seller_vat_id": read.seller_vat_id,
             "number": p.number,
             "normalised_number": p.normalised,
-            "issue_date": doc.issue_date if doc else None,
-            "currency": doc.currency if doc else None,
-            "payable": payable,
-            "order_reference": doc.order_reference if doc else None,
-            "canonical": repo.JsonText(doc.model_dump_json()) if doc else None,
-            "findings": findings,
+            "issue_date": read.issue_date,
+            "currency": read.currency,
+            "payable": read.payable,
+            "order_reference": read.order_reference,
+            "canonical": repo.JsonText(read.canonical) if read.canonical is not None else None,
+            "findings": list(findings),
         }
     )
     name = {
@@ -337,7 +379,7 @@ def _decide(
             data={
                 "filename": r.filename,
                 "source": r.source,
-                "sha256": outcome.sha256,
+                "sha256": read.sha256,
                 "number": p.number,
                 "supplier_id": p.supplier_id,
                 "duplicate_of": duplicate_of,
@@ -346,9 +388,7 @@ def _decide(
             },
         )
     )
-    return IntakeResult(
-        doc_id, status, r.filename, p.number, p.supplier_id, duplicate_of, tuple(findings)
-    )
+    return IntakeResult(doc_id, status, r.filename, p.number, p.supplier_id, duplicate_of, findings)
 
 
 def invoice_view(ctx: ServiceContext, key: str) -> dict[str, Any]:

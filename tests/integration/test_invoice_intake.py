@@ -49,6 +49,21 @@ def test_the_same_file_twice_is_recognised_and_not_processed_again(
     assert events(council, again.id) == ["InvoiceDuplicateRecognised"]
 
 
+def test_a_resent_copy_of_a_file_first_held_as_a_duplicate_number_is_the_same_file(
+    council: Any, base_example: bytes
+) -> None:
+    """Regression: the copy's bytes were stored again and the whole batch failed on the
+    blob's unique key."""
+    first = intake.ingest(council.ctx, base_example, filename="a.xml")
+    reworded = base_example.replace(b"</cbc:IssueDate>", b"</cbc:IssueDate><cbc:Note>again</cbc:Note>", 1)  # fmt: skip
+    by_number = intake.ingest(council.ctx, reworded, filename="b.xml")
+    assert by_number.status == "duplicate" and by_number.duplicate_of == first.id
+    third = intake.ingest(council.ctx, reworded, filename="b-again.xml")
+    fourth = intake.ingest(council.ctx, reworded, filename="b-once-more.xml")
+    assert (third.status, third.duplicate_of) == ("duplicate", by_number.id)
+    assert (fourth.status, fourth.duplicate_of) == ("duplicate", by_number.id)
+
+
 def test_the_same_invoice_number_written_differently_is_a_duplicate(
     council: Any, base_example: bytes
 ) -> None:
