@@ -110,9 +110,9 @@ UNMATCHED = text(
 def feed(folder: Path, batch: int, pause: float, backlog: int) -> None:
     """Take the folder's documents in through intake until all are received (then exit 0),
     pausing while more than ``backlog`` accepted documents wait for matching: the run is about
-    faults, not overload (and the worker's reconcile sweep re-sends every match left undone
-    longer than its ``reconcile_after_seconds``, so a backlog beyond what it matches in that
-    time multiplies the messages on the queue)."""
+    faults, not overload (and the worker's reconcile sweep re-sends matches left undone longer
+    than its ``reconcile_after_seconds``, up to ``reconcile_max_per_sweep`` a sweep, so a
+    backlog beyond what it matches in that time adds duplicate messages to the queue)."""
     from procure.services.intake import Received, ingest_many
     from workers.bootstrap import bootstrap
 

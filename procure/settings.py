@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = Field(
         default=30, ge=0, description="Work left this long without progress is sent again."
     )
+    reconcile_max_per_sweep: int = Field(
+        default=1000,
+        ge=1,
+        description="At most this many items of each kind (the oldest first) are sent again by "
+        "one periodic sweep; a later sweep sends the rest.",
+    )
     sqlite_busy_timeout_ms: int = Field(default=30000, ge=0)
     inbox_dir: Path | None = Field(
         default=None, description="A folder the workers watch for supplier invoice files."

@@ -36,7 +36,11 @@ class Actors:
     rematch_for_order: dramatiq.Actor[[str], None]
 
 
-def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
+def register(
+    broker: dramatiq.Broker, ctx: ServiceContext, *, reconcile_limit: int | None = None
+) -> Actors:
+    """``reconcile_limit``: at most this many items of each kind re-sent per periodic sweep
+    (``Settings.reconcile_max_per_sweep``; ``None``: no limit)."""
     options: dict[str, Any] = {"broker": broker, "queue_name": QUEUE, "throws": (ProcureError,)}
 
     def route_requisitions(ids: list[str]) -> None:
@@ -52,7 +56,10 @@ def register(broker: dramatiq.Broker, ctx: ServiceContext) -> Actors:
         approvals.escalate_overdue(ctx, date.fromisoformat(today) if today else None)
 
     def reconcile(quiet_for_seconds: int = 0) -> None:
-        send_pending(actors, recovery.pending_work(ctx, quiet_for_seconds=quiet_for_seconds))
+        work = recovery.pending_work(
+            ctx, quiet_for_seconds=quiet_for_seconds, limit=reconcile_limit
+        )
+        send_pending(actors, work)
 
     def scan_inbox(folder: str) -> None:
         inbox.scan_inbox(ctx, Path(folder))
@@ -93,6 +100,8 @@ MATCH_BATCH = matching.MATCH_BATCH
 
 
 def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
+    """Send the pending work again: requisitions to route and invoices to match in batches (as
+    the dispatcher sends them), the rest one message per id."""
     for i in range(0, len(work.to_route), ROUTE_BATCH):
         actors.route_requisitions.send(work.to_route[i : i + ROUTE_BATCH])
     for rid in work.to_advance:
@@ -105,10 +114,11 @@ def send_pending(actors: Actors, work: recovery.PendingWork) -> None:
         actors.rematch_for_order.send(po_id)
     if work.total:
         log.info(
-            "re-sent pending work: %s route, %s advance, %s order, %s match, %s re-match",
+            "re-sent pending work: %s route, %s advance, %s order, %s match, %s re-match%s",
             len(work.to_route),
             len(work.to_advance),
             len(work.to_order),
             len(work.to_match),
             len(work.to_rematch),
+            " (capped: the rest in a later sweep)" if work.capped else "",
         )

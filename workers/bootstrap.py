@@ -86,11 +86,13 @@ class App:
             self.worker.start()
         return self.worker
 
-    def recover(self, quiet_for_seconds: int = 0) -> int:
-        """Send again any work the database says is pending (after a crash or restart)."""
+    def recover(self, quiet_for_seconds: int = 0, limit: int | None = None) -> int:
+        """Send again any work the database says is pending (after a crash or restart): by
+        default all of it, as at a worker's start; ``quiet_for_seconds`` and ``limit`` as in
+        ``procure.services.recovery.pending_work`` (the periodic ``reconcile`` actor's)."""
         from procure.services.recovery import pending_work
 
-        work = pending_work(self.ctx, quiet_for_seconds=quiet_for_seconds)
+        work = pending_work(self.ctx, quiet_for_seconds=quiet_for_seconds, limit=limit)
         send_pending(self.actors, work)
         return work.total
 
@@ -162,7 +164,7 @@ def bootstrap(
     ctx = ServiceContext(db=db, policy=load_policy(settings.policy_file), **ctx_overrides)
     ctx.subscribe(ev.INVOICE_POSTING_REJECTED, matching.on_posting_rejected(ctx))
     subscribe_posting(ctx)
-    actors = actor_module.register(broker, ctx)
+    actors = actor_module.register(broker, ctx, reconcile_limit=settings.reconcile_max_per_sweep)
     ctx.dispatch = ActorDispatcher(actors)
     return App(
         settings=settings,

@@ -55,6 +55,7 @@ def run_worker(threads: int | None = None, *, stop: threading.Event | None = Non
                     app.actors.scan_inbox.send(inbox)
                 if time.monotonic() >= next_sweep:
                     app.actors.escalate_overdue.send(None)
+                    # Work quiet this long; the consuming worker caps it (reconcile_max_per_sweep).
                     app.actors.reconcile.send(settings.reconcile_after_seconds)
                     next_sweep = time.monotonic() + settings.escalation_sweep_seconds
             except (dramatiq.errors.BrokerError, SQLAlchemyError) as exc:  # the next tick sends

@@ -57,3 +57,28 @@ def test_a_waiting_invoice_whose_receipt_message_was_lost_is_matched_by_recovery
 
     assert matching_of(app, invoice_id)["state"] == "matched"
     assert pending_work(app.ctx).to_rematch == []
+
+
+def test_a_receipt_whose_re_match_message_is_on_its_way_is_left_to_it_by_the_sweep(app, clock):
+    po = ordered(app, "s.jones", "CC-FAC", "SUP-0002", line(quantity="2", unit_price="21.50"))
+    doc = invoice_for_order(
+        po, reference_data(app.ctx), number="COS-12003", issued=app.ctx.clock().date()
+    )
+    invoice_id = intake.ingest(app.ctx, render_ubl(doc), filename="COS-12003.xml").id
+    app.drain(fail_fast=True)
+    [task] = matching_views.exception_queue(app.ctx)
+    matching.resolve_exception(
+        app.ctx, task["id"], by="n.shah", resolution=Resolution.WAIT, reason="due tomorrow"
+    )
+    clock.advance(hours=20)
+    orders.record_receipt(app.ctx, po["number"], [(1, "2")], by="s.jones")  # message queued
+
+    # The periodic sweep (work quiet for 30 s) does not send the re-match again at once...
+    assert pending_work(app.ctx, quiet_for_seconds=30).to_rematch == []
+    # ...only if the receipt's own message has not done it 30 s on.
+    clock.advance(seconds=31)
+    assert pending_work(app.ctx, quiet_for_seconds=30).to_rematch == [po["id"]]
+
+    app.drain(fail_fast=True)
+    assert matching_of(app, invoice_id)["state"] == "matched"
+    assert pending_work(app.ctx, quiet_for_seconds=30).to_rematch == []

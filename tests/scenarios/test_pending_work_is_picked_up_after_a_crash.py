@@ -162,3 +162,26 @@ def test_recovery_sent_twice_before_the_workers_run_routes_once(app):
         if e["event"] == "RequisitionRouted"
     ]
     assert len(routed) == 1
+
+
+def test_a_capped_sweep_sends_the_oldest_work_first_and_the_rest_in_a_later_sweep(app, clock):
+    submitted = []
+    for _ in range(3):
+        with crash_before_sending(app):
+            submitted.append(requisitions.submit(app.ctx, two_step_requisition()))
+        clock.advance(minutes=1)
+
+    first = pending_work(app.ctx, quiet_for_seconds=30, limit=2)
+    assert first.to_route == [r.id for r in submitted[:2]]
+    assert first.capped
+    assert app.recover(30, limit=2) == 2
+    app.drain(fail_fast=True)
+
+    later = pending_work(app.ctx, quiet_for_seconds=30, limit=2)
+    assert (later.to_route, later.capped) == ([submitted[2].id], False)
+    assert app.recover(30, limit=2) == 1
+    app.drain(fail_fast=True)
+    assert pending_work(app.ctx).total == 0
+    assert {queries.requisition_status(app.ctx, r.number)["approval_state"] for r in submitted} == {
+        "pending_approval"
+    }
