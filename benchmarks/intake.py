@@ -281,6 +281,7 @@ def _store_figures(runs: int, docs: list[bytes]) -> None:
             ingest_many(app.ctx, payload)
             samples.append(batch / (time.perf_counter() - start))
         emit(figure("store_invoices_per_second", samples[1:], "invoices/s"))
+        _parallel_store_figure(app, invoices, samples[1:], runs)
         one = []
         for r in range(runs + 1):
             data = render_ubl(synthetic_invoice(1000, seed=10**6 + r))
@@ -290,3 +291,36 @@ def _store_figures(runs: int, docs: list[bytes]) -> None:
         emit(figure("store_1000_line_invoice_seconds", one[1:], "s"))
     finally:
         app.close()
+
+
+def _parallel_store_figure(
+    app: Any, invoices: Callable[[], list[Any]], one_process: list[float], runs: int
+) -> None:
+    """The same path as ``store_invoices_per_second`` as a bulk intake runs it
+    (``ingest_stream``): documents read in one worker process per core while this process
+    stores the batch before. Each run streams 20 batches of 100 through a pool started once
+    (the CLI's start-up, about a second, is not counted); the anchor is the one-process figure
+    of the same run."""
+    from procure.einvoice.xml_safety import Limits
+    from procure.services.intake import ingest_stream
+    from procure.services.intake_reading import ReaderPool
+
+    workers = os.cpu_count() or 1
+    if workers < 2:
+        return
+    samples = []
+    with ReaderPool(workers, Limits(max_bytes=app.ctx.max_document_bytes)) as pool:
+        for _ in range(runs + 1):
+            batches = [invoices() for _ in range(20)]
+            start = time.perf_counter()
+            stored = sum(len(b) for b in ingest_stream(app.ctx, batches, pool=pool))
+            samples.append(stored / (time.perf_counter() - start))
+    emit(
+        figure(
+            f"store_invoices_per_second_{workers}_readers",
+            samples[1:],
+            "invoices/s",
+            anchor="store_invoices_per_second",
+            anchor_samples=one_process,
+        )
+    )

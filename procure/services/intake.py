@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -190,12 +191,14 @@ def ingest_stream(
     *,
     workers: int = 1,
     limits: Limits | None = None,
+    pool: ReaderPool | None = None,
 ) -> Iterator[list[IntakeResult]]:
     """``ingest_many`` batch after batch; with ``workers`` > 1 the documents are read in that
     many worker processes, the next batch while this one is stored (a bulk intake on a
-    machine with several cores). Results come in the batches' order."""
+    machine with several cores), or in ``pool``'s, which is left open. Results come in the
+    batches' order."""
     limits = limits or Limits(max_bytes=ctx.max_document_bytes)
-    if workers <= 1:
+    if pool is None and workers <= 1:
         for batch in batches:
             yield ingest_many(ctx, batch, limits=limits)
         return
@@ -206,7 +209,9 @@ def ingest_stream(
             held.append(batch)
             yield [(r.data, r.filename) for r in batch]
 
-    with ReaderPool(workers, limits, ctx.schematron) as pool:
+    with ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(ReaderPool(workers, limits, ctx.schematron))
         for reads in pool.read_ahead(jobs()):
             yield ingest_many(ctx, held.popleft(), limits=limits, reads=reads)
 
