@@ -102,7 +102,9 @@ class PostingMessage(Envelope):
 class AckBody(_Strict):
     invoice_id: Code
     status: Literal["posted", "rejected"]
-    finance_document_number: str | None = Field(description="Set when posted.")
+    finance_document_number: str | None = Field(
+        max_length=64, description="Set when posted; at most 64 characters (procure keeps it)."
+    )
     reason: str | None = Field(description="Set when rejected: what finance refused.")
 
 
@@ -129,6 +131,8 @@ def _decode(data: bytes, expected_type: str) -> dict[str, object]:
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MessageRefused(f"not JSON: {exc}") from exc
+    except RecursionError as exc:  # nested deeper than the parser goes: never a real message
+        raise MessageRefused("not JSON: nested too deeply") from exc
     if not isinstance(raw, dict):
         raise MessageRefused("not a JSON object")
     if raw.get("message_type") != expected_type:

@@ -8,6 +8,7 @@ rows are claimed, "published", acknowledged and cleaned up exactly as with Rabbi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,8 @@ from procure.ports import OutboundMessage
 from procure.services.context import ServiceContext
 from procure.services.outbox import relay_once
 from procure.services.posting import record_acknowledgements
+
+log = logging.getLogger("procure.acks")
 
 
 @dataclass
@@ -48,7 +51,9 @@ def drain_outbox(ctx: ServiceContext, finance: InProcessFinance, *, batch: int =
     while True:
         result = relay_once(ctx, finance, batch=batch)
         # Answers are recorded after the relay's transaction: SQLite has one writer at a time.
-        record_acknowledgements(ctx, finance.take_acks())
+        recorded = record_acknowledgements(ctx, finance.take_acks())
+        for key in sorted(recorded.unknown):  # cannot happen in-process: the answer is to our row
+            log.warning("acknowledgement for unknown posting %s (not recorded)", key)
         total += result.published
         if result.published == 0:
             return total

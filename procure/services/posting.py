@@ -7,7 +7,8 @@ Nothing here talks to a broker; the relay (``procure.services.outbox``) publishe
 
 ``record_acknowledgements`` takes finance's answers: ``posted`` with the finance document number
 or ``rejected`` with a reason (recorded as ``InvoicePostingRejected``, which matching turns into
-an exception task). A repeated or late answer for a settled posting changes nothing.
+an exception task). A repeated or late answer for a settled posting changes nothing; an answer
+for a posting procure does not know is not recorded and is reported back to the caller.
 """
 
 from __future__ import annotations
@@ -310,11 +311,23 @@ def _default_due(issued: date) -> date:
     return issued + timedelta(days=DEFAULT_PAYMENT_DAYS)
 
 
-def record_acknowledgements(ctx: ServiceContext, acks: Sequence[Acknowledgement]) -> int:
-    """Record finance's answers in one transaction; returns how many changed a posting."""
+@dataclass(frozen=True)
+class AcksRecorded:
+    """What ``record_acknowledgements`` did with a batch of answers."""
+
+    changed: int = 0
+    """Answers that moved a posting (a repeat for a settled posting changes nothing)."""
+    unknown: frozenset[str] = frozenset()
+    """Idempotency keys of answers for a posting procure has no record of: nothing was recorded
+    for them; the caller keeps them for an operator (the ack consumer dead-letters them)."""
+
+
+def record_acknowledgements(ctx: ServiceContext, acks: Sequence[Acknowledgement]) -> AcksRecorded:
+    """Record finance's answers in one transaction."""
     if not acks:
-        return 0
+        return AcksRecorded()
     changed = 0
+    unknown: set[str] = set()
     with ctx.unit() as u:
         s = u.session
         keys = sorted({a.idempotency_key for a in acks})
@@ -331,7 +344,7 @@ def record_acknowledgements(ctx: ServiceContext, acks: Sequence[Acknowledgement]
         for a in acks:
             row = rows.get(a.idempotency_key)
             if row is None:
-                log.warning("acknowledgement for unknown posting %s", a.idempotency_key)
+                unknown.add(a.idempotency_key)
                 continue
             to = rules.POSTED if a.body.status == "posted" else rules.REJECTED
             if not rules.can_move(row.state, to):
@@ -366,7 +379,7 @@ def record_acknowledgements(ctx: ServiceContext, acks: Sequence[Acknowledgement]
             .where(col(outbox.idempotency_key).in_(keys), col(outbox.acknowledged_at).is_(None))
             .values(acknowledged_at=now)
         )
-    return changed
+    return AcksRecorded(changed, frozenset(unknown))
 
 
 def posting_of(ctx: ServiceContext, invoice_id: str) -> dict[str, Any] | None:

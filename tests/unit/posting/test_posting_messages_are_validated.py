@@ -100,3 +100,54 @@ def test_the_published_schema_requires_the_envelope_and_decimal_strings() -> Non
     )
     line = schema["$defs"]["GLLine"]["properties"]
     assert line["vat_amount"]["type"] == "string" and "pattern" in line["vat_amount"]
+
+
+def ack(**body: Any) -> dict[str, Any]:
+    return {
+        "message_id": "a-1",
+        "idempotency_key": "ap.post:inv-1:1",
+        "correlation_id": "inv-1",
+        "occurred_at": "2026-12-01T09:05:00Z",
+        "message_type": "ap.invoice.posting.ack",
+        "schema_version": "1",
+        "in_reply_to": "m-1",
+        "body": {
+            "invoice_id": "inv-1",
+            "status": "posted",
+            "finance_document_number": "AP-000001",
+            "reason": None,
+            **body,
+        },
+    }
+
+
+def test_an_ack_with_a_document_number_longer_than_procure_keeps_is_refused() -> None:
+    assert parse_ack(json.dumps(ack(finance_document_number="9" * 64)).encode())
+    with pytest.raises(MessageRefused, match=r"body\.finance_document_number: .*at most 64"):
+        parse_ack(json.dumps(ack(finance_document_number="9" * 65)).encode())
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_refused() -> None:
+    with pytest.raises(MessageRefused, match="not JSON"):
+        parse_ack(b"[" * 100_000)
+
+
+# What procure stores of an acknowledgement, and where (the rest is only looked up by).
+STORED = {
+    "finance_document_number": ("posting", "finance_document_number"),
+    "reason": ("posting", "reason"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(STORED))
+def test_what_is_stored_of_an_ack_fits_its_column(field: str) -> None:
+    from procure.store.tables import metadata
+
+    table, column = STORED[field]
+    length = getattr(metadata.tables[table].c[column].type, "length", None)
+    published = schemas.load("ap-posting-ack", "v1")["$defs"]["AckBody"]["properties"][field]
+    bounds = [b["maxLength"] for b in published["anyOf"] if "maxLength" in b]
+    if length is not None:
+        assert bounds and bounds[0] <= length, (
+            f"{field}: the schema lets through more than {length}"
+        )
