@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 
 class Role(StrEnum):
@@ -131,6 +132,26 @@ class ReferenceData:
     suppliers: dict[str, Supplier] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
     delegations: tuple[Delegation, ...] = ()
+
+    def supplier_with_vat(self, vat: str) -> Supplier | None:
+        """The first supplier whose VAT number is ``vat`` (any case)."""
+        return self._supplier_index[0].get(vat.upper())
+
+    def supplier_named(self, name: str) -> Supplier | None:
+        """The first supplier called ``name`` (any case)."""
+        return self._supplier_index[1].get(name.lower())
+
+    @cached_property
+    def _supplier_index(self) -> tuple[dict[str, Supplier], dict[str, Supplier]]:
+        """Suppliers by VAT number and by name, the first of each kept: intake looks every
+        document's seller up here, and a council has thousands of suppliers."""
+        by_vat: dict[str, Supplier] = {}
+        by_name: dict[str, Supplier] = {}
+        for s in self.suppliers.values():
+            if s.vat_number:
+                by_vat.setdefault(s.vat_number.upper(), s)
+            by_name.setdefault(s.name.lower(), s)
+        return by_vat, by_name
 
     def holders_of(self, role: str) -> list[Person]:
         return sorted(

@@ -80,14 +80,12 @@ def _supplier(
     """The supplier a document is from (by VAT number, else by name) and the key its invoice
     numbers are unique under (the supplier, else the VAT number or name as written)."""
     if vat:
-        for s in ref.suppliers.values():
-            if s.vat_number and s.vat_number.upper() == vat.upper():
-                return s.id, f"supplier:{s.id}"
-        return None, f"vat:{vat.upper()}"
+        found = ref.supplier_with_vat(vat)
+        return (found.id, f"supplier:{found.id}") if found else (None, f"vat:{vat.upper()}")
     name = (name or "").strip().lower()
-    for s in ref.suppliers.values():
-        if s.name.lower() == name:
-            return s.id, f"supplier:{s.id}"
+    named = ref.supplier_named(name)
+    if named is not None:
+        return named.id, f"supplier:{named.id}"
     return None, f"name:{name}" if name else None
 
 
