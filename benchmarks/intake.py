@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -119,7 +119,7 @@ def lxml_floor(data: bytes) -> list[object]:
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     header, lines, line_fields = UBL_X if "oasis" in (root.nsmap.get(None) or "") else CII_X
     out: list[object] = [x(root) for x in header]
-    for line in lines(root):
+    for line in cast("list[etree._Element]", lines(root)):  # the path selects elements
         out.extend(x(line) for x in line_fields)
     return out
 

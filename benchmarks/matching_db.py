@@ -28,7 +28,7 @@ import os
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from benchmarks.report import emit, figure
 from benchmarks.requisitions import commit_rate, ensure_database, fresh_app
@@ -48,6 +48,17 @@ LINES = 5
 SUPPLIER = "SUP-0002"
 
 
+class OrderLineView(TypedDict):
+    """An order line as ``invoice_for_order`` reads it (amounts as text)."""
+
+    line_no: int
+    description: str
+    quantity: str
+    unit_code: str
+    unit_price: str
+    vat_code: str
+
+
 def book_of_orders(app: Any, orders: int, *, short_every: int = 10) -> list[dict[str, Any]]:
     """Orders, order lines and receipts as rows, in one transaction; returns order views in the
     shape ``invoice_for_order`` reads. Every ``short_every``-th order (0: none) is one unit short
@@ -57,7 +68,7 @@ def book_of_orders(app: Any, orders: int, *, short_every: int = 10) -> list[dict
     for i in range(orders):
         rid, pid, gid = f"req-{i}", f"po-{i}", f"grn-{i}"
         number = f"PO-2026-{i + 1:06d}"
-        items = [
+        items: list[OrderLineView] = [
             {
                 "line_no": n,
                 "description": f"Stationery item {n}, pack of {10 * n}",

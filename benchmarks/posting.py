@@ -145,6 +145,9 @@ def _relay_rate(app: Any, amqp: str, publisher: Any) -> float:
 
 
 def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
+    from sqlalchemy import select
+    from sqlmodel import col
+
     from benchmarks.matching_standin import record_matched_standin
     from connectors.finance.confirms import AsyncConfirmPublisher
     from procure.store import tables as t
@@ -153,12 +156,7 @@ def relay_figures(app: Any, amqp: str, ids: list[str], runs: int) -> None:
     for i in range(0, len(ids), 500):
         record_matched_standin(app.ctx, ids[i : i + 500])
     with app.db.reading() as s:
-        bodies = [
-            p.encode()
-            for p in s.scalars(
-                t.OutboxRow.__table__.select().with_only_columns(t.OutboxRow.payload)
-            )
-        ]  # type: ignore[attr-defined]
+        bodies = [p.encode() for p in s.scalars(select(col(t.OutboxRow.payload)))]
     relay: list[float] = []
     one_by_one: list[float] = []
     plain: list[float] = []

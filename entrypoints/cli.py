@@ -382,8 +382,8 @@ def invoice_parse(file: Path, as_json: JsonOut = False) -> None:
         typer.echo(render.invoice(body))
     for f in outcome.findings:
         if f.severity == "fatal" or not outcome.accepted:
-            where = f" at {f.location}" if f.location else ""
-            typer.echo(f"{f.severity} [{f.rule}]{where}: {f.message}", err=True)
+            at = f" at {f.location}" if f.location else ""
+            typer.echo(f"{f.severity} [{f.rule}]{at}: {f.message}", err=True)
     raise typer.Exit(0 if outcome.accepted else 1)
 
 

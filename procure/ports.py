@@ -31,13 +31,19 @@ class NullDispatcher:
 
 
 class OutboundMessage(Protocol):
-    """What a publisher needs of an outbox row."""
+    """What a publisher needs of an outbox row: read only, so a frozen dataclass (the finance
+    receiver's acknowledgements) satisfies it as well as a table row."""
 
-    message_id: str
-    idempotency_key: str
-    message_type: str
-    routing_key: str
-    payload: str
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def message_type(self) -> str: ...
+    @property
+    def routing_key(self) -> str: ...
+    @property
+    def payload(self) -> str: ...
 
 
 class Publisher(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -49,8 +50,12 @@ def read_codes(source: Path) -> tuple[list[str], str]:
     """The codes in ``source`` in file order, and the code list's version."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.parse(str(source), parser).getroot()
-    codes = [str(text).strip() for text in root.xpath("cl:Code/cl:Id/text()", namespaces=NS)]
-    version = "".join(root.xpath("cl:Version/text()", namespaces=NS)).strip()
+    # text() selects text nodes, which lxml returns as a list of str
+    codes = [
+        str(text).strip()
+        for text in cast("list[str]", root.xpath("cl:Code/cl:Id/text()", namespaces=NS))
+    ]
+    version = "".join(cast("list[str]", root.xpath("cl:Version/text()", namespaces=NS))).strip()
     if len(codes) != len(set(codes)):
         raise SystemExit(f"{source}: duplicate codes in the code list")
     if not codes:

@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
-import pika
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.exceptions import AMQPError
 from pika.spec import Basic
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -60,7 +60,7 @@ def run_ack_consumer(
         try:
             _consume(ctx, url, stop, prefetch, batch)
             pause = 1.0
-        except (pika.exceptions.AMQPError, OSError) as exc:
+        except (AMQPError, OSError) as exc:
             log.warning("acks: RabbitMQ connection lost (%s); reconnecting in %.0fs", exc, pause)
             stop.wait(pause)
             pause = min(30.0, pause * 2)
@@ -79,8 +79,9 @@ def _consume(
         topology.declare(channel)
         channel.basic_qos(prefetch_count=prefetch)
         pending: list[tuple[Basic.Deliver, bytes]] = []
-        for method, _props, body in channel.consume(topology.ACKS, inactivity_timeout=0.05):
-            if method is not None:
+        for delivery in channel.consume(topology.ACKS, inactivity_timeout=0.05):
+            if delivery[0] is not None:  # (None, None, None): nothing came within the timeout
+                method, _props, body = delivery
                 pending.append((method, body))
                 if len(pending) < batch:
                     continue
@@ -102,10 +103,11 @@ def _record(
 ) -> None:
     parsed: list[Parsed] = []
     for method, body in deliveries:
+        tag = topology.delivery_tag(method)
         try:
-            parsed.append((method.delivery_tag, parse_ack(body)))
+            parsed.append((tag, parse_ack(body)))
         except MessageRefused as exc:
-            _dead_letter(channel, method.delivery_tag, exc.reason)
+            _dead_letter(channel, tag, exc.reason)
     if parsed:
         done = _store(ctx, channel, parsed, stop)
         recorded = [tag for tag, reason in done.items() if reason is None]

@@ -7,10 +7,11 @@ import time. Business errors (``ProcureError``) are not retried: they are record
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import dramatiq
 
@@ -21,6 +22,8 @@ from procure.services.context import ServiceContext
 log = logging.getLogger("procure.workers")
 
 QUEUE = "procure"
+
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -73,24 +76,21 @@ def register(
     def rematch_for_order(purchase_order_id: str) -> None:
         matching.rematch_for_order(ctx, purchase_order_id)
 
+    # The keyword form (``actor(**options)(fn)``) is the one dramatiq's overloads type; it
+    # builds the same actor as ``actor(fn, **options)``.
+    def actor(fn: Callable[P, None], name: str) -> dramatiq.Actor[P, None]:
+        return dramatiq.actor(actor_name=name, **options)(fn)
+
     actors = Actors(
-        route_requisitions=dramatiq.actor(
-            route_requisitions, actor_name="route_requisitions", **options
-        ),
-        advance_requisition=dramatiq.actor(
-            advance_requisition, actor_name="advance_requisition", **options
-        ),
-        issue_purchase_order=dramatiq.actor(
-            issue_purchase_order, actor_name="issue_purchase_order", **options
-        ),
-        escalate_overdue=dramatiq.actor(escalate_overdue, actor_name="escalate_overdue", **options),
-        reconcile=dramatiq.actor(reconcile, actor_name="reconcile", **options),
-        scan_inbox=dramatiq.actor(scan_inbox, actor_name="scan_inbox", **options),
-        match_invoice=dramatiq.actor(match_invoice, actor_name="match_invoice", **options),
-        match_invoices=dramatiq.actor(match_invoices, actor_name="match_invoices", **options),
-        rematch_for_order=dramatiq.actor(
-            rematch_for_order, actor_name="rematch_for_order", **options
-        ),
+        route_requisitions=actor(route_requisitions, "route_requisitions"),
+        advance_requisition=actor(advance_requisition, "advance_requisition"),
+        issue_purchase_order=actor(issue_purchase_order, "issue_purchase_order"),
+        escalate_overdue=actor(escalate_overdue, "escalate_overdue"),
+        reconcile=actor(reconcile, "reconcile"),
+        scan_inbox=actor(scan_inbox, "scan_inbox"),
+        match_invoice=actor(match_invoice, "match_invoice"),
+        match_invoices=actor(match_invoices, "match_invoices"),
+        rematch_for_order=actor(rematch_for_order, "rematch_for_order"),
     )
     return actors
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import pika
 from pika.channel import Channel
@@ -39,7 +39,7 @@ class AsyncConfirmPublisher:
         self.channel: Channel | None = None
         self._error: str | None = None
         self._tags: dict[int, int] = {}  # delivery tag → index in the batch
-        self._results: list[str | bool | None] = []
+        self._results: list[str | Literal[True] | None] = []  # True: waiting for the confirm
         self._outstanding = 0
 
     # -- connection ---------------------------------------------------------------------------
@@ -167,7 +167,7 @@ class AsyncConfirmPublisher:
             ioloop.start()
         ioloop.remove_timeout(timer)
         self._fail_outstanding("no confirm within the timeout")
-        return [r if r is not True else "not confirmed" for r in self._results]  # type: ignore[misc]
+        return [r if r is not True else "not confirmed" for r in self._results]
 
     def idle(self, seconds: float) -> None:
         """Wait, answering heartbeats on an open connection."""

@@ -100,9 +100,9 @@ def _consume(
         topology.declare(channel)
         channel.basic_qos(prefetch_count=prefetch)
         pending: list[Delivery] = []
-        for method, props, body in channel.consume(topology.POSTINGS, inactivity_timeout=0.05):
-            if method is not None:
-                pending.append((method, props, body))
+        for delivery in channel.consume(topology.POSTINGS, inactivity_timeout=0.05):
+            if delivery[0] is not None:  # (None, None, None): nothing came within the timeout
+                pending.append(delivery)
                 if len(pending) < batch:
                     continue
             if pending:
@@ -180,7 +180,7 @@ def _settle(
     *,
     confirmed: bool,
 ) -> None:
-    tag = method.delivery_tag
+    tag = topology.delivery_tag(method)
     if outcome.ack is not None:
         if not confirmed:  # committed, but the answer may be lost: deliver again, answer again
             channel.basic_nack(tag, requeue=True)

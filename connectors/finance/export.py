@@ -104,7 +104,8 @@ def to_xml(m: PostingMessage, number: str) -> bytes:
     def el(parent: etree._Element, name: str, text: object) -> None:
         etree.SubElement(parent, f"{{{NS}}}{name}").text = str(text)
 
-    root = etree.Element(f"{{{NS}}}APPosting", nsmap={None: NS})
+    # lxml takes None as the default namespace's prefix; lxml-stubs types nsmap as str -> str.
+    root = etree.Element(f"{{{NS}}}APPosting", nsmap={None: NS})  # type: ignore[dict-item]
     el(root, "DocumentNumber", number)
     el(root, "IdempotencyKey", m.idempotency_key)
     el(root, "DocumentType", b.document_type)

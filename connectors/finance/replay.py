@@ -25,9 +25,10 @@ def replay(url: str, *, acks: bool = False, limit: int | None = None) -> int:
         waiting = channel.queue_declare(queue, passive=True).method.message_count
         todo = waiting if limit is None else min(limit, waiting)
         while moved < todo:
-            method, props, body = channel.basic_get(queue, auto_ack=False)
-            if method is None:
+            got = channel.basic_get(queue, auto_ack=False)
+            if got[0] is None:  # the queue is empty
                 break
+            method, props, body = got
             headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-")}
             channel.basic_publish(
                 topology.EXCHANGE,
@@ -43,7 +44,7 @@ def replay(url: str, *, acks: bool = False, limit: int | None = None) -> int:
                 ),
                 mandatory=True,
             )
-            channel.basic_ack(method.delivery_tag)
+            channel.basic_ack(topology.delivery_tag(method))
             moved += 1
     finally:
         if connection.is_open:

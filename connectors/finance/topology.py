@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic
 
 EXCHANGE = "procure.finance"
 DLX = "procure.finance.dlx"
@@ -57,6 +58,15 @@ def parameters(url: str) -> pika.URLParameters:
 
 def connect(url: str) -> pika.BlockingConnection:
     return pika.BlockingConnection(parameters(url))
+
+
+def delivery_tag(method: Basic.Deliver | Basic.GetOk) -> int:
+    """The tag of a message the broker delivered. pika's frame classes type it Optional (they
+    also build frames, where it may be unset); a received delivery always carries one."""
+    tag = method.delivery_tag
+    if tag is None:
+        raise ValueError(f"a delivery without a delivery tag: {method!r}")
+    return tag
 
 
 def _queue(

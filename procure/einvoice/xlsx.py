@@ -523,9 +523,9 @@ Formulas | Text that starts with =, +, - or @ is kept as text and never run."""
 def write_template(path: Path | str, *, buyer_name: str | None = None, order_reference: str | None = None) -> None:  # fmt: skip
     """A clean invoice template for suppliers (``procure invoice template``), optionally with
     the council's name and the order number filled in; ``parse_xlsx`` reads it back filled."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
-    from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
