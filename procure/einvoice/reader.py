@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from procure.einvoice.collector import collector_paused
@@ -33,11 +34,21 @@ Syntax = Literal["ubl", "cii", "xlsx"]
 
 @dataclass(frozen=True)
 class ReadOutcome:
-    sha256: str
-    size: int
+    data: bytes = field(repr=False, compare=False)
+    """The bytes read (not a copy)."""
     syntax: Syntax | None
     document: Invoice | None
     findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @cached_property
+    def sha256(self) -> str:
+        """The file's identity, taken when asked (intake stores and recognises files by it;
+        reading and validating do not need it)."""
+        return hashlib.sha256(self.data).hexdigest()
 
     @property
     def accepted(self) -> bool:
@@ -46,8 +57,7 @@ class ReadOutcome:
 
 def _refused(data: bytes, syntax: Syntax | None, rule: str, message: str) -> ReadOutcome:
     return ReadOutcome(
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
+        data=data,
         syntax=syntax,
         document=None,
         findings=(Finding(rule=rule, severity="fatal", message=message, location=None),),
@@ -70,7 +80,6 @@ def read_document(
 def _read(
     data: bytes, filename: str | None, limits: Limits, strict: OfficialSchematron | None
 ) -> ReadOutcome:
-    digest = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm")):
         from procure.einvoice.xlsx import parse_xlsx
 
@@ -79,7 +88,7 @@ def _read(
         except UnsupportedDocument as exc:
             return _refused(data, "xlsx", f"PROCURE-XLSX-{exc.code}", exc.message)
         checked = validate(doc)
-        return ReadOutcome(digest, len(data), "xlsx", checked, checked.findings)
+        return ReadOutcome(data, "xlsx", checked, checked.findings)
     try:
         root = parse_xml(data, limits)
     except XmlRejected as exc:
@@ -109,4 +118,4 @@ def _read(
         extra = strict.missed(root, syntax, checked.findings)
         if extra:
             checked = with_findings(checked, [*checked.findings, *extra])
-    return ReadOutcome(digest, len(data), syntax, checked, checked.findings)
+    return ReadOutcome(data, syntax, checked, checked.findings)

@@ -57,4 +57,7 @@ def with_findings(doc: Invoice, findings: Iterable[Finding]) -> Invoice:
 
 def validate(doc: Invoice) -> Invoice:
     """The same document with parser findings, rule findings and procure's checks attached."""
-    return with_findings(doc, [*doc.findings, *run_rules(doc), *_vat_check_digits(doc)])
+    found = [*run_rules(doc), *_vat_check_digits(doc)]
+    if not found and not doc.findings:
+        return doc  # nothing to attach: the same (immutable) document
+    return with_findings(doc, [*doc.findings, *found])
