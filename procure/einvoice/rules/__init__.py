@@ -36,6 +36,9 @@ class Rule:
     severity: Severity
     text: str
     check: Check
+    context: str | None = None
+    """A top-level group (``"lines"``, ``"tax_representative"``) the rule speaks only of: when
+    the document has none, the rule has no context and holds without being run."""
 
     def run(self, doc: Invoice) -> list[Finding]:
         return [
@@ -52,14 +55,24 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: Severity, text: str) -> Callable[[Check], Check]:
+def rule(
+    rule_id: str, severity: Severity, text: str, *, context: str | None = None
+) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"rule {rule_id} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, text, check)
+        REGISTRY[rule_id] = Rule(rule_id, severity, text, check, context)
         return check
 
     return register
+
+
+def context_of(path: str) -> str | None:
+    """The top-level group a path into the model goes through (``"lines"`` for
+    ``"lines[*].item_name"``, ``"payment"`` for ``"payment.means_code"``), or ``None`` when the
+    path names a top-level value itself (``"number"``: its absence is what a rule reports)."""
+    first, dot, _ = path.partition(".")
+    return first.removesuffix("[*]") if dot or first.endswith("[*]") else None
 
 
 def load_all() -> dict[str, Rule]:
@@ -125,6 +138,8 @@ def run_rules(
         for r, category in plan:
             if used is not None and category is not None and category not in used:
                 continue
+            if r.context is not None and not getattr(doc, r.context):
+                continue  # no such group: the rule has no context, it holds
             for v in r.check(doc):
                 findings.append(
                     Finding(

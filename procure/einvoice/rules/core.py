@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from procure.einvoice.model import Invoice
-from procure.einvoice.rules import Violation, rule
+from procure.einvoice.rules import Violation, context_of, rule
 from procure.einvoice.rules.support import (
     lines,
     missing,
@@ -98,7 +98,7 @@ def _register_required(rule_id: str, path: str, term: str, text: str) -> None:
             yield Violation(location=f"{where} ({term})")
 
     check.__name__ = check.__qualname__ = "br_" + rule_id.removeprefix("BR-")
-    rule(rule_id, "fatal", text)(check)
+    rule(rule_id, "fatal", text, context=context_of(path))(check)
 
 
 for _required in REQUIRED:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from procure.einvoice.model import Invoice
-from procure.einvoice.rules import Violation, rule
+from procure.einvoice.rules import Violation, context_of, rule
 from procure.einvoice.rules.support import decimals, number, select, xpath_round
 
 MAX_DECIMALS = 2
@@ -54,7 +54,7 @@ def _register(rule_id: str, path: str, term: str, *, by_value_in_cii: bool = Fal
                 )
 
     check.__name__ = check.__qualname__ = "br_dec_" + rule_id.rsplit("-", 1)[1]
-    rule(rule_id, "fatal", text)(check)
+    rule(rule_id, "fatal", text, context=context_of(path))(check)
 
 
 _NAMES = {
