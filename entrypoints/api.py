@@ -21,10 +21,11 @@ other ``entrypoints.api_*`` modules.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -41,6 +42,7 @@ from entrypoints.api_errors import (
     NotAuthenticated,
     add_error_handlers,
 )
+from entrypoints.api_periodic import run_periodic
 from procure.contracts import DecisionIn, ReceiptIn, RequisitionIn
 from procure.domain.approval import Decision
 from procure.domain.reference import Person, Role
@@ -343,12 +345,18 @@ def create_app(app: App | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) 
         owned = await run_in_threadpool(bootstrap)
         rt = Runtime(owned, threading.Lock())
         api.state.runtime = rt
+        periodic: asyncio.Task[None] | None = None
         try:
-            if owned.embedded:  # work a previous run left pending
+            if owned.embedded:  # work a previous run left pending, then the worker's rounds
                 await run_in_threadpool(owned.recover)
                 await run_in_threadpool(rt.settle)
+                periodic = asyncio.create_task(run_periodic(owned, rt.settle))
             yield
         finally:
+            if periodic is not None:
+                periodic.cancel()
+                with suppress(asyncio.CancelledError):
+                    await periodic
             await run_in_threadpool(owned.close)
 
     api = FastAPI(
