@@ -16,8 +16,6 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from workers.bootstrap import App
 
 log = logging.getLogger("procure.serve")
@@ -45,8 +43,8 @@ async def run_periodic(app: App, settle: Callable[[], None]) -> None:
         sweep = time.monotonic() >= next_sweep
         try:
             await asyncio.to_thread(periodic_work, app, sweep=sweep, settle=settle)
-        except (SQLAlchemyError, OSError, RuntimeError) as exc:
-            log.warning("periodic work failed (%s); trying again next round", exc)
+        except Exception:  # the loop outlives any one round: log it, try again next round
+            log.exception("periodic work failed; trying again next round")
             continue
         if sweep:
             next_sweep = time.monotonic() + settings.escalation_sweep_seconds

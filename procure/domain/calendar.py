@@ -14,19 +14,28 @@ Rules:
   it is overdue from Wednesday 23 December; one created on Wednesday 23 December counts Thursday
   24, Tuesday 29 (Christmas Day and Boxing Day observed on Monday 28 are holidays) and Wednesday 30.
 - a calendar built for some years refuses dates outside them (``ConfigurationError``) rather than
-  silently treat Christmas of an unknown year as a working day.
+  silently treat Christmas of an unknown year as a working day;
+- the day a moment falls on is its day in the UK (``uk_date``): times are kept in UTC, and
+  00:30 on 1 July in London is still 30 June in UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from procure.errors import ConfigurationError
 
-__all__ = ["WorkingCalendar", "england_and_wales_calendar", "is_overdue"]
+__all__ = ["WorkingCalendar", "england_and_wales_calendar", "is_overdue", "uk_date"]
 
 _ONE_DAY = timedelta(days=1)
+UK = ZoneInfo("Europe/London")
+
+
+def uk_date(at: datetime) -> date:
+    """The UK calendar day of a moment (a naive time, as SQLite gives back, is UTC)."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UK).date()
 
 
 @dataclass(frozen=True)

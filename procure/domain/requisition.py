@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from procure.domain import events as ev
+from procure.domain.calendar import uk_date
 from procure.domain.events import Event
 from procure.domain.money import ZERO, line_net, money, places, vat_on
 from procure.domain.reference import ReferenceData
@@ -166,7 +167,7 @@ class Requisition:
         number: str,
         at: datetime,
     ) -> Requisition:
-        validate_draft(draft, reference, today=at.date())
+        validate_draft(draft, reference, today=uk_date(at))
         req = cls(
             id=id,
             number=number,
@@ -266,7 +267,7 @@ class Requisition:
             )
         # The state is checked before anything changes (and before the draft is judged).
         next_state(APPROVAL_TRANSITIONS, self.approval_state, "amend", f"requisition {self.number}")
-        validate_draft(draft, reference, today=at.date())
+        validate_draft(draft, reference, today=uk_date(at))
         old_total = self.net_total
         self.cost_centre = draft.cost_centre
         self.supplier_id = draft.supplier_id

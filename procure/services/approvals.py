@@ -16,7 +16,7 @@ from typing import Any
 
 from procure.domain import events as ev
 from procure.domain.approval import ApprovalTask, Decision, TaskState
-from procure.domain.calendar import is_overdue
+from procure.domain.calendar import is_overdue, uk_date
 from procure.domain.events import Event
 from procure.domain.policy import RelatedSpend, Route, RoutingRequest, route
 from procure.domain.reference import ReferenceData
@@ -94,7 +94,7 @@ def route_requisitions(ctx: ServiceContext, ids: Sequence[str]) -> int:
                 supplier_id=req.supplier_id,
                 net_total=req.net_total,
                 categories=req.categories,
-                submitted_on=req.submitted_at.date(),
+                submitted_on=uk_date(req.submitted_at),
                 quotes_attached=req.quotes_attached,
             )
             try:
@@ -341,7 +341,7 @@ def advance_requisition(ctx: ServiceContext, requisition_id: str) -> str:
         ref = ctx.reference(u.session)
         step = steps[req.current_step]
         assignee, reason, delegated_from = _assignee_on(
-            ref, step, req.requester_id, _approvers_in_chain(tasks, req.version), now.date()
+            ref, step, req.requester_id, _approvers_in_chain(tasks, req.version), uk_date(now)
         )
         limit = None if step["required_limit"] is None else Decimal(step["required_limit"])
         task = _new_task(
@@ -400,14 +400,14 @@ def _assignee_on(
 def escalate_overdue(ctx: ServiceContext, today: date | None = None) -> list[str]:
     """Reassign every task open for N UK working days to the assignee's line manager."""
     now = ctx.clock()
-    today = today or now.date()
+    today = today or uk_date(now)
     escalated: list[str] = []
     days = ctx.policy.escalation_working_days
     with ctx.unit() as u:
         candidates = [
             t
             for t in repo.tasks_with_state(u.session, TaskState.OPEN)
-            if is_overdue(t.created_at.date(), today, days, ctx.calendar)
+            if is_overdue(uk_date(t.created_at), today, days, ctx.calendar)
         ]
         if not candidates:
             return []
@@ -431,7 +431,7 @@ def escalate_overdue(ctx: ServiceContext, today: date | None = None) -> list[str
             except NotAllowed:
                 continue  # nobody above: it stays where it is, still visible as overdue
             # Overdue from the N-th working day after creation, not from the day it was created.
-            overdue_since = ctx.calendar.add_working_days(task.created_at.date(), days)
+            overdue_since = ctx.calendar.add_working_days(uk_date(task.created_at), days)
             task.escalate(manager, at=now, overdue_since=overdue_since, reasons=reasons)
             new = _new_task(
                 ctx,

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from procure.domain.calendar import uk_date
 from procure.domain.money import line_net
 from procure.domain.reference import ReferenceData
 from procure.einvoice.model import Invoice as Document
@@ -102,7 +103,7 @@ def invoice_from_row(row: t.InvoiceDocumentRow) -> tuple[Invoice, Document]:
         kind=doc.kind,
         supplier_id=row.supplier_id,
         number=doc.number or "",
-        issue_date=doc.issue_date or row.received_at.date(),
+        issue_date=doc.issue_date or uk_date(row.received_at),
         currency=doc.currency or "",
         order_reference=doc.order_reference,
         buyer_reference=doc.buyer_reference,

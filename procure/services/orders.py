@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from procure.domain import events as ev
+from procure.domain.calendar import uk_date
 from procure.domain.events import Event
 from procure.domain.order import GoodsReceipt, PurchaseOrder, ReceiptLine
 from procure.domain.reference import Role
@@ -80,7 +81,7 @@ def record_receipt(
             id=ctx.new_id(),
             number=repo.format_number(prefix, now.year, n),
             purchase_order_id=po.id,
-            received_on=received_on or now.date(),
+            received_on=received_on or uk_date(now),
             recorded_at=now,
             recorded_by=by,
             lines=tuple(ReceiptLine(po_line_no=ln, quantity=Decimal(str(q))) for ln, q in lines),

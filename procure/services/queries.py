@@ -11,6 +11,7 @@ from typing import Any
 
 from procure.domain import events as ev
 from procure.domain.approval import TaskState
+from procure.domain.calendar import uk_date
 from procure.domain.money import ZERO, money, vat_on
 from procure.domain.reference import ReferenceData, Role
 from procure.errors import NotAllowed
@@ -123,7 +124,7 @@ def requisition_status(
     if waiting:
         w = waiting[-1]
         escalates_on = ctx.calendar.add_working_days(
-            w.created_at.date(), ctx.policy.escalation_working_days
+            uk_date(w.created_at), ctx.policy.escalation_working_days
         )
         waiting_on = {
             "task_id": w.id,
@@ -220,7 +221,7 @@ def my_requisitions(ctx: ServiceContext, requester: str) -> list[dict[str, Any]]
 
 
 def inbox(ctx: ServiceContext, person: str, *, today: date | None = None) -> list[dict[str, Any]]:
-    today = today or ctx.clock().date()
+    today = today or uk_date(ctx.clock())
     with ctx.db.reading() as s:
         tasks = repo.tasks_with_state(s, TaskState.OPEN, assignee_id=person)
         reqs = {r.id: r for r in repo.get_requisitions(s, [x.requisition_id for x in tasks])}
@@ -229,7 +230,7 @@ def inbox(ctx: ServiceContext, person: str, *, today: date | None = None) -> lis
     for x in tasks:
         r = reqs[x.requisition_id]
         escalates_on = ctx.calendar.add_working_days(
-            x.created_at.date(), ctx.policy.escalation_working_days
+            uk_date(x.created_at), ctx.policy.escalation_working_days
         )
         out.append(
             {

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from procure.domain.approval import ApprovalTask, TaskState
+from procure.domain.calendar import uk_date
 from procure.domain.events import Event
 from procure.domain.order import GoodsReceipt, PurchaseOrder
 from procure.domain.policy import RelatedSpend
@@ -291,7 +292,7 @@ def related_spend(
             requester_id=r.requester_id,
             supplier_id=r.supplier_id,
             net_total=r.net_total,
-            submitted_on=r.submitted_at.date(),
+            submitted_on=uk_date(r.submitted_at),
         )
         for r in rows
     ]

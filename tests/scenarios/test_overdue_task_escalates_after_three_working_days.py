@@ -119,3 +119,18 @@ def test_an_escalation_to_a_manager_on_leave_goes_to_their_delegate(app, clock):
     approvals.decide(app.ctx, new["task_id"], by="b.cole", decision=Decision.APPROVE)
     app.drain(fail_fast=True)
     assert queries.requisition_status(app.ctx, number)["approval_state"] == "approved"
+
+
+def test_a_task_created_just_after_midnight_in_summer_counts_from_its_uk_day(app, clock):
+    # 00:30 on Wednesday 1 July 2026 in London (BST) is 23:30 on Tuesday 30 June in UTC: the
+    # task was created on the Wednesday, so Thursday 2, Friday 3 and Monday 6 are its three days.
+    clock.set(datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    requisitions.submit(app.ctx, draft("s.jones", "CC-FAC", "SUP-0002"))
+    app.drain(fail_fast=True)
+    [task] = queries.inbox(app.ctx, "e.walsh")
+    assert task["escalates_on"] == "2026-07-06"
+
+    clock.set(datetime(2026, 7, 3, 9, 0, tzinfo=UTC))
+    assert approvals.escalate_overdue(app.ctx) == []  # Friday: two working days, not three
+    clock.set(datetime(2026, 7, 6, 9, 0, tzinfo=UTC))
+    assert approvals.escalate_overdue(app.ctx) == [task["task_id"]]
