@@ -17,7 +17,15 @@ import json
 from decimal import Decimal
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 POSTING_TYPE: Final = "ap.invoice.posting"
 ACK_TYPE: Final = "ap.invoice.posting.ack"
@@ -99,13 +107,38 @@ class PostingMessage(Envelope):
     body: PostingBody
 
 
+_ACK_STATUS_RULES: list[JsonValue] = [
+    {
+        "if": {"properties": {"status": {"const": "posted"}}},
+        "then": {"properties": {"finance_document_number": {"type": "string", "pattern": r"\S"}}},
+    },
+    {
+        "if": {"properties": {"status": {"const": "rejected"}}},
+        "then": {"properties": {"reason": {"type": "string", "pattern": r"\S"}}},
+    },
+]
+"""What each status carries, in the published schema (``AckBody._carries_its_status``)."""
+
+
 class AckBody(_Strict):
+    model_config = ConfigDict(json_schema_extra={"allOf": _ACK_STATUS_RULES})
+
     invoice_id: Code
     status: Literal["posted", "rejected"]
     finance_document_number: str | None = Field(
         max_length=64, description="Set when posted; at most 64 characters (procure keeps it)."
     )
     reason: str | None = Field(description="Set when rejected: what finance refused.")
+
+    @model_validator(mode="after")
+    def _carries_its_status(self) -> AckBody:
+        """A posted answer names the finance document; a rejected one says why: without them
+        procure could record neither (nor could a clerk act on the rejection)."""
+        if self.status == "posted" and not (self.finance_document_number or "").strip():
+            raise ValueError("a posted acknowledgement must carry the finance_document_number")
+        if self.status == "rejected" and not (self.reason or "").strip():
+            raise ValueError("a rejected acknowledgement must carry the reason")
+        return self
 
 
 class Acknowledgement(Envelope):

@@ -127,6 +127,33 @@ def test_an_ack_with_a_document_number_longer_than_procure_keeps_is_refused() ->
         parse_ack(json.dumps(ack(finance_document_number="9" * 65)).encode())
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"finance_document_number": None}, "posted acknowledgement must carry the finance_document_number"),
+        ({"finance_document_number": "  "}, "posted acknowledgement must carry the finance_document_number"),
+        ({"status": "rejected", "finance_document_number": None, "reason": None}, "rejected acknowledgement must carry the reason"),
+        ({"status": "rejected", "finance_document_number": None, "reason": ""}, "rejected acknowledgement must carry the reason"),
+    ],
+)  # fmt: skip
+def test_an_ack_without_what_its_status_needs_is_refused(body: dict[str, Any], says: str) -> None:
+    with pytest.raises(MessageRefused, match=says):
+        parse_ack(json.dumps(ack(**body)).encode())
+    rejected = ack(status="rejected", finance_document_number=None, reason="closed period")
+    assert parse_ack(json.dumps(rejected).encode()).body.reason == "closed period"
+
+
+def test_the_published_ack_schema_says_what_each_status_carries() -> None:
+    import jsonschema
+
+    schema = schemas.load("ap-posting-ack", "v1")
+    jsonschema.validate(ack(), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(ack(finance_document_number=None), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(ack(status="rejected", finance_document_number=None, reason=" "), schema)  # fmt: skip
+
+
 def test_json_nested_deeper_than_the_parser_goes_is_refused() -> None:
     with pytest.raises(MessageRefused, match="not JSON"):
         parse_ack(b"[" * 100_000)
