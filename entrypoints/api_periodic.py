@@ -22,13 +22,8 @@ log = logging.getLogger("procure.serve")
 
 
 def periodic_work(app: App, *, sweep: bool, settle: Callable[[], None]) -> None:
-    """One round: the inbox scan, and with ``sweep`` the escalation and reconcile sweeps."""
-    settings = app.settings
-    if settings.inbox_dir is not None:
-        app.actors.scan_inbox.send(str(settings.inbox_dir))
-    if sweep:
-        app.actors.escalate_overdue.send(None)
-        app.actors.reconcile.send(settings.reconcile_after_seconds)
+    """One round (``App.send_round``), its follow-up work finished in process."""
+    app.send_round(sweep=sweep)
     settle()
 
 

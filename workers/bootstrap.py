@@ -86,6 +86,17 @@ class App:
             self.worker.start()
         return self.worker
 
+    def send_round(self, *, sweep: bool) -> None:
+        """One round of the periodic work: the inbox scan (when an inbox is configured) and,
+        with ``sweep``, the escalation and reconcile sweeps (``procure worker``, and ``procure
+        serve`` on the embedded default, send these on their schedule)."""
+        if self.settings.inbox_dir is not None:
+            self.actors.scan_inbox.send(str(self.settings.inbox_dir))
+        if sweep:
+            self.actors.escalate_overdue.send(None)
+            # Work quiet this long; the consuming worker caps it (reconcile_max_per_sweep).
+            self.actors.reconcile.send(self.settings.reconcile_after_seconds)
+
     def recover(self, quiet_for_seconds: int = 0, limit: int | None = None) -> int:
         """Send again any work the database says is pending (after a crash or restart): by
         default all of it, as at a worker's start; ``quiet_for_seconds`` and ``limit`` as in

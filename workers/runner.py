@@ -46,17 +46,13 @@ def run_worker(threads: int | None = None, *, stop: threading.Event | None = Non
         sent,
     )
     settings = app.settings
-    inbox = str(settings.inbox_dir) if settings.inbox_dir else None
     next_sweep = time.monotonic() + settings.escalation_sweep_seconds
     try:
-        while not stop.wait(timeout=settings.inbox_scan_seconds if inbox else 1.0):
+        while not stop.wait(timeout=settings.inbox_scan_seconds if settings.inbox_dir else 1.0):
             try:
-                if inbox:
-                    app.actors.scan_inbox.send(inbox)
-                if time.monotonic() >= next_sweep:
-                    app.actors.escalate_overdue.send(None)
-                    # Work quiet this long; the consuming worker caps it (reconcile_max_per_sweep).
-                    app.actors.reconcile.send(settings.reconcile_after_seconds)
+                sweep = time.monotonic() >= next_sweep
+                app.send_round(sweep=sweep)
+                if sweep:
                     next_sweep = time.monotonic() + settings.escalation_sweep_seconds
             except (dramatiq.errors.BrokerError, SQLAlchemyError) as exc:  # the next tick sends
                 log.warning("could not send the periodic work (%s); trying again", exc)
