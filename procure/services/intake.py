@@ -275,9 +275,10 @@ def _known(
 ) -> tuple[dict[str, str], dict[tuple[str | None, str | None], str]]:
     """One statement for the batch: the document first stored with each of these sha256 (the
     one the file's bytes were kept for, which may itself be a duplicate by number), and
-    accepted documents under any of these (supplier, normalised number). The numbers are looked up as ``supplier IN (...) AND number IN (...)`` on their
-    index and the pairs picked here: a row-value ``IN`` of 100 pairs took the planner tens of
-    milliseconds and read every accepted document."""
+    accepted documents under any of these (supplier, normalised number). The numbers are looked
+    up as ``supplier IN (...) AND number IN (...)`` on their index and the pairs picked here: a
+    row-value ``IN`` of 100 pairs took the planner tens of milliseconds and read every accepted
+    document."""
     doc = t.InvoiceDocumentRow
     files: Any = select(
         literal("file").label("kind"),

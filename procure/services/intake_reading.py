@@ -55,7 +55,7 @@ class Read:
     """The full outcome, kept for a spreadsheet (see the module docstring)."""
 
 
-def summarise(outcome: ReadOutcome, *, keep_outcome: bool = False) -> Read:
+def summarise(outcome: ReadOutcome) -> Read:
     doc = outcome.document
     return Read(
         sha256=outcome.sha256,
@@ -72,7 +72,7 @@ def summarise(outcome: ReadOutcome, *, keep_outcome: bool = False) -> Read:
         order_reference=doc.order_reference if doc else None,
         canonical=doc.model_dump_json() if doc else None,
         findings=tuple(f.model_dump() for f in outcome.findings),
-        outcome=outcome if keep_outcome or outcome.syntax == "xlsx" else None,
+        outcome=outcome if outcome.syntax == "xlsx" else None,
     )
 
 
