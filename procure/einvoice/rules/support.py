@@ -145,8 +145,8 @@ def walk(doc: Invoice, path: str) -> Iterator[tuple[Location, Any]]:
 
 
 _RUN = threading.local()
-"""The document ``run_rules`` is checking on this thread, with its walks by path, the values
-on the way by the steps that lead to them, and the way to each selected path."""
+"""The document ``run_rules`` is checking on this thread, with its walks by path and the
+values on the way by the steps that lead to them."""
 
 _Frontier = list[tuple[tuple[str | int, ...], Any]]
 _Steps = tuple[tuple[str, bool], ...]
@@ -155,13 +155,13 @@ _Steps = tuple[tuple[str, bool], ...]
 @contextmanager
 def checking(doc: Invoice) -> Iterator[None]:
     """Share ``walk`` results among the rules run on ``doc``."""
-    names = ("doc", "cache", "frontiers", "ways", "uses")
+    names = ("doc", "cache", "frontiers", "uses")
     before = tuple(getattr(_RUN, name, None) for name in names)
-    _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.ways, _RUN.uses = doc, {}, {}, {}, None
+    _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.uses = doc, {}, {}, None
     try:
         yield
     finally:
-        _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.ways, _RUN.uses = before
+        _RUN.doc, _RUN.cache, _RUN.frontiers, _RUN.uses = before
 
 
 def code_uses_of(doc: Invoice, attribute: str) -> list[CodeUse] | tuple[CodeUse, ...]:
@@ -225,14 +225,8 @@ def select(doc: Invoice, path: str, test: Callable[[Any], bool]) -> Iterator[tup
     every value that does not (most values on most documents are fine)."""
     steps = _steps(path)
     name, many = steps[-1]
-    if getattr(_RUN, "doc", None) is doc:  # checking: each path's way walked once a document
-        ways: dict[str, _Frontier] = _RUN.ways
-        way = ways.get(path)
-        if way is None:
-            way = ways[path] = _on_the_way(doc, steps, _RUN.frontiers)
-    else:
-        way = _on_the_way(doc, steps, None)
-    for loc, here in way:
+    frontiers = _RUN.frontiers if getattr(_RUN, "doc", None) is doc else None
+    for loc, here in _on_the_way(doc, steps, frontiers):
         value = getattr(here, name)
         if many:
             for n, item in enumerate(value, start=1):
