@@ -36,18 +36,25 @@ def test_an_accepted_invoice_whose_message_was_lost_is_matched_by_recovery(app):
     assert pending_work(app.ctx).to_match == []
 
 
-def test_a_waiting_invoice_whose_receipt_message_was_lost_is_matched_by_recovery(app, clock):
+def waiting_for_goods(app: Any, clock: Any, number: str) -> tuple[dict[str, Any], str]:
+    """An order for two boxes invoiced in full before any arrive: finance parks the invoice to
+    wait for the goods, and 20 hours pass. The order and the invoice's id."""
     po = ordered(app, "s.jones", "CC-FAC", "SUP-0002", line(quantity="2", unit_price="21.50"))
     doc = invoice_for_order(
-        po, reference_data(app.ctx), number="COS-12002", issued=app.ctx.clock().date()
+        po, reference_data(app.ctx), number=number, issued=app.ctx.clock().date()
     )
-    invoice_id = intake.ingest(app.ctx, render_ubl(doc), filename="COS-12002.xml").id
+    invoice_id = intake.ingest(app.ctx, render_ubl(doc), filename=f"{number}.xml").id
     app.drain(fail_fast=True)
     [task] = matching_views.exception_queue(app.ctx)
     matching.resolve_exception(
         app.ctx, task["id"], by="n.shah", resolution=Resolution.WAIT, reason="due tomorrow"
     )
     clock.advance(hours=20)
+    return po, invoice_id
+
+
+def test_a_waiting_invoice_whose_receipt_message_was_lost_is_matched_by_recovery(app, clock):
+    po, invoice_id = waiting_for_goods(app, clock, "COS-12002")
     dispatch, app.ctx.dispatch = app.ctx.dispatch, NullDispatcher()  # GoodsReceived is lost
     orders.record_receipt(app.ctx, po["number"], [(1, "2")], by="s.jones")
     app.ctx.dispatch = dispatch
@@ -62,17 +69,7 @@ def test_a_waiting_invoice_whose_receipt_message_was_lost_is_matched_by_recovery
 
 
 def test_a_receipt_whose_re_match_message_is_on_its_way_is_left_to_it_by_the_sweep(app, clock):
-    po = ordered(app, "s.jones", "CC-FAC", "SUP-0002", line(quantity="2", unit_price="21.50"))
-    doc = invoice_for_order(
-        po, reference_data(app.ctx), number="COS-12003", issued=app.ctx.clock().date()
-    )
-    invoice_id = intake.ingest(app.ctx, render_ubl(doc), filename="COS-12003.xml").id
-    app.drain(fail_fast=True)
-    [task] = matching_views.exception_queue(app.ctx)
-    matching.resolve_exception(
-        app.ctx, task["id"], by="n.shah", resolution=Resolution.WAIT, reason="due tomorrow"
-    )
-    clock.advance(hours=20)
+    po, invoice_id = waiting_for_goods(app, clock, "COS-12003")
     held: list[Any] = []  # the receipt's own message, on its way (not yet delivered)
     dispatch, app.ctx.dispatch = app.ctx.dispatch, held.extend
     orders.record_receipt(app.ctx, po["number"], [(1, "2")], by="s.jones")

@@ -107,12 +107,8 @@ def test_a_match_that_rolls_back_queues_no_posting(make_app: Any, sqlite_url: st
         assert s.scalar(select(func.count()).select_from(t.OutboxRow)) == 0
 
 
-def test_a_match_without_a_distribution_is_a_posting_rejection_not_a_lost_invoice(
-    make_app: Any, sqlite_url: str
-) -> None:
-    app = make_app(sqlite_url)
-    po = stationery_order(app)
-    [invoice] = ingest_invoices_for(app, po, 1)
+def record_matched(app: Any, invoice: str, distribution: list[dict[str, Any]]) -> None:
+    """Matching's decision for ``invoice`` with this distribution, committed as matching does."""
     with app.ctx.unit() as u:
         u.record(
             Event(
@@ -120,18 +116,31 @@ def test_a_match_without_a_distribution_is_a_posting_rejection_not_a_lost_invoic
                 "invoice",
                 invoice,
                 app.ctx.clock(),
-                data={"version": 1, "distribution": []},
+                data={"version": 1, "distribution": distribution},
             )
         )
-    posting = posting_of(app.ctx, invoice)
-    assert posting is not None and posting["state"] == "rejected"
-    assert "no distribution lines" in posting["reason"]
+
+
+def event_names(app: Any, invoice: str) -> list[str]:
     with app.db.reading() as s:
-        names = list(
+        return list(
             s.scalars(
                 select(t.AuditEventRow.event_name).where(t.AuditEventRow.entity_id == invoice)
             )
         )
+
+
+def test_a_match_without_a_distribution_is_a_posting_rejection_not_a_lost_invoice(
+    make_app: Any, sqlite_url: str
+) -> None:
+    app = make_app(sqlite_url)
+    po = stationery_order(app)
+    [invoice] = ingest_invoices_for(app, po, 1)
+    record_matched(app, invoice, [])
+    posting = posting_of(app.ctx, invoice)
+    assert posting is not None and posting["state"] == "rejected"
+    assert "no distribution lines" in posting["reason"]
+    names = event_names(app, invoice)
     assert ev.INVOICE_POSTING_REJECTED in names
 
 
@@ -146,24 +155,10 @@ def test_a_match_whose_distribution_cannot_be_posted_is_rejected_with_the_reason
         "gl_code": "4010", "vat_code": "S", "vat_category": "S", "vat_rate": "20",
         "net_amount": "two hundred", "description": "paper",
     }  # fmt: skip
-    with app.ctx.unit() as u:  # the match commits; the posting is refused, not the match
-        u.record(
-            Event(
-                ev.INVOICE_MATCHED,
-                "invoice",
-                invoice,
-                app.ctx.clock(),
-                data={"version": 1, "distribution": [broken]},
-            )
-        )
+    record_matched(app, invoice, [broken])  # the match commits; the posting is refused
     posting = posting_of(app.ctx, invoice)
     assert posting is not None and posting["state"] == "rejected"
     assert posting["reason"].startswith("cannot post:")
     assert outbox(app) == []
-    with app.db.reading() as s:
-        names = list(
-            s.scalars(
-                select(t.AuditEventRow.event_name).where(t.AuditEventRow.entity_id == invoice)
-            )
-        )
+    names = event_names(app, invoice)
     assert ev.INVOICE_MATCHED in names and ev.INVOICE_POSTING_REJECTED in names
